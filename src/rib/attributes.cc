@@ -1,0 +1,91 @@
+#include "rib/attributes.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "absl/hash/hash.h"
+
+namespace ribflow {
+namespace {
+
+template <typename T>
+bool SameSpan(std::span<const T> a, std::span<const T> b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+}
+
+}  // namespace
+
+uint64_t InternedAttributes::Hash(const AttributesView& a) {
+  // Hash the arrays as raw bytes: fast, and sizes are mixed in so [1,2][3] != [1][2,3].
+  return absl::HashOf(a.origin_asn,
+                      absl::string_view(reinterpret_cast<const char*>(a.as_path.data()),
+                                        a.as_path.size_bytes()),
+                      absl::string_view(reinterpret_cast<const char*>(a.communities.data()),
+                                        a.communities.size_bytes()),
+                      absl::string_view(reinterpret_cast<const char*>(a.large_communities.data()),
+                                        a.large_communities.size_bytes()),
+                      absl::string_view(reinterpret_cast<const char*>(a.route_targets.data()),
+                                        a.route_targets.size_bytes()));
+}
+
+bool InternedAttributes::Equals(const InternedAttributes& o, const AttributesView& a) {
+  return o.origin_asn_ == a.origin_asn && SameSpan(o.as_path(), a.as_path) &&
+         SameSpan(o.communities(), a.communities) && SameSpan(o.route_targets(), a.route_targets) &&
+         SameSpan(o.large_communities(), a.large_communities);
+}
+
+InternedAttributes* InternedAttributes::Create(const AttributesView& a, uint64_t hash) {
+  // Sizes are bounded by what a BGP UPDATE can carry (4096 bytes, 65535 with RFC 8654), so
+  // 16-bit counts suffice; longer inputs are truncated rather than overflowing.
+  auto clamp = [](size_t n) { return static_cast<uint16_t>(std::min<size_t>(n, 0xffff)); };
+  const uint16_t rt = clamp(a.route_targets.size()), path = clamp(a.as_path.size()),
+                 comm = clamp(a.communities.size()), large = clamp(a.large_communities.size());
+  const size_t bytes = sizeof(InternedAttributes) + rt * sizeof(uint64_t) +
+                       (path + comm) * sizeof(uint32_t) + large * sizeof(LargeCommunity);
+  void* memory = std::malloc(bytes);
+  if (memory == nullptr) throw std::bad_alloc();
+  auto* o = new (memory) InternedAttributes();
+  o->hash = hash;
+  o->origin_asn_ = a.origin_asn;
+  o->route_targets_size_ = rt;
+  o->as_path_size_ = path;
+  o->communities_size_ = comm;
+  o->large_communities_size_ = large;
+  std::memcpy(const_cast<uint64_t*>(o->route_targets().data()), a.route_targets.data(),
+              rt * sizeof(uint64_t));
+  std::memcpy(const_cast<uint32_t*>(o->as_path().data()), a.as_path.data(),
+              path * sizeof(uint32_t));
+  std::memcpy(const_cast<uint32_t*>(o->communities().data()), a.communities.data(),
+              comm * sizeof(uint32_t));
+  std::memcpy(const_cast<LargeCommunity*>(o->large_communities().data()),
+              a.large_communities.data(), large * sizeof(LargeCommunity));
+  return o;
+}
+
+void InternedAttributes::Destroy(InternedAttributes* o) {
+  o->~InternedAttributes();
+  std::free(o);
+}
+
+Attributes InternedAttributes::ToAttributes() const {
+  Attributes a;
+  a.origin_asn = origin_asn_;
+  a.as_path.assign(as_path().begin(), as_path().end());
+  a.communities.assign(communities().begin(), communities().end());
+  a.large_communities.assign(large_communities().begin(), large_communities().end());
+  a.route_targets.assign(route_targets().begin(), route_targets().end());
+  return a;
+}
+
+uint64_t InternedNextHop::Hash(const IpAddress& a) { return absl::HashOf(a); }
+
+InternedNextHop* InternedNextHop::Create(const IpAddress& a, uint64_t hash) {
+  auto* o = new InternedNextHop();
+  o->hash = hash;
+  o->address = a;
+  return o;
+}
+
+}  // namespace ribflow

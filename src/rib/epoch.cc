@@ -1,0 +1,111 @@
+#include "rib/epoch.h"
+
+#include <functional>
+#include <thread>
+
+namespace ribflow {
+
+EpochDomain::EpochDomain(size_t max_participants)
+    : participants_(new Participant[max_participants]), max_participants_(max_participants) {
+  for (size_t i = 0; i < max_participants_; ++i) participants_[i].domain_ = this;
+}
+
+EpochDomain::~EpochDomain() {
+  for (Shard& shard : shards_) {
+    for (const Retired& r : shard.items) r.deleter(r.object, r.context);
+    shard.items.clear();
+  }
+}
+
+EpochDomain::Participant* EpochDomain::Register() {
+  for (size_t i = 0; i < max_participants_; ++i) {
+    bool expected = false;
+    if (participants_[i].in_use_.compare_exchange_strong(expected, true)) {
+      participants_[i].nesting_ = 0;
+      size_t high = participants_high_water_.load();
+      while (high < i + 1 && !participants_high_water_.compare_exchange_weak(high, i + 1)) {
+      }
+      return &participants_[i];
+    }
+  }
+  return nullptr;
+}
+
+void EpochDomain::Unregister(Participant* participant) {
+  participant->state_.store(0, std::memory_order_release);
+  participant->in_use_.store(false, std::memory_order_release);
+}
+
+bool EpochDomain::TryAdvance() {
+  uint64_t global = global_epoch_.load(std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  const size_t high = participants_high_water_.load(std::memory_order_acquire);
+  for (size_t i = 0; i < high; ++i) {
+    const uint64_t state = participants_[i].state_.load(std::memory_order_relaxed);
+    if ((state & 1) && (state >> 1) != global) return false;
+  }
+  std::atomic_thread_fence(std::memory_order_acquire);
+  // CAS, not store: two advancers racing must not move the epoch back.
+  return global_epoch_.compare_exchange_strong(global, global + 1, std::memory_order_release);
+}
+
+void EpochDomain::Retire(void* object, Deleter deleter, void* context) {
+  // The unlink that preceded this call must be ordered before we read the epoch we tag with.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  const uint64_t epoch = global_epoch_.load(std::memory_order_relaxed);
+  Shard& shard = shards_[std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards];
+  size_t size;
+  {
+    std::lock_guard lock(shard.mutex);
+    shard.items.push_back({object, deleter, context, epoch});
+    size = shard.items.size();
+  }
+  retired_count_.fetch_add(1, std::memory_order_relaxed);
+  if (size % kCollectEvery == 0) {
+    TryAdvance();
+    CollectShard(shard, /*wait=*/false);
+  }
+}
+
+size_t EpochDomain::CollectShard(Shard& shard, bool wait) {
+  const uint64_t global = global_epoch_.load(std::memory_order_acquire);
+  std::vector<Retired> ready;
+  {
+    std::unique_lock lock(shard.mutex, std::defer_lock);
+    if (wait) {
+      lock.lock();
+    } else if (!lock.try_lock()) {
+      return 0;
+    }
+    auto& items = shard.items;
+    size_t kept = 0;
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (items[i].epoch + 2 <= global) {
+        ready.push_back(items[i]);
+      } else {
+        items[kept++] = items[i];
+      }
+    }
+    items.resize(kept);
+  }
+  // Deleters run outside the shard lock: they may retire further objects.
+  for (const Retired& r : ready) r.deleter(r.object, r.context);
+  retired_count_.fetch_sub(ready.size(), std::memory_order_relaxed);
+  return ready.size();
+}
+
+size_t EpochDomain::Collect() {
+  TryAdvance();
+  size_t freed = 0;
+  for (Shard& shard : shards_) freed += CollectShard(shard, /*wait=*/true);
+  return freed;
+}
+
+void EpochDomain::Drain() {
+  while (retired_count() > 0) {
+    if (!TryAdvance()) std::this_thread::yield();
+    for (Shard& shard : shards_) CollectShard(shard, /*wait=*/true);
+  }
+}
+
+}  // namespace ribflow

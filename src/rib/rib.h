@@ -1,0 +1,290 @@
+// The routing information base: every route of every BMP peer of every router, and the
+// longest-prefix-match lookups that enrich flows.
+//
+// Threading model
+// - Readers (Rib::Reader, one per thread) are wait-free: they pin an epoch (one atomic
+//   exchange), walk an immutable trie path and an immutable route set, and never take a lock
+//   or retry. What they return stays valid until they unpin.
+// - Writers (Rib::Writer, one per thread) change one prefix's route set by copy-on-write under
+//   a per-prefix stripe lock, so writers of different peers run in parallel and never block a
+//   reader. Only adding a prefix the table has never had, or removing its last route, takes the
+//   per-table trie mutex (held for one node copy).
+// - A peer's routes are written by one thread at a time (its router's session), which is also
+//   the thread that flushes it; marking stale, reviving and expiring may come from any thread.
+// - Flushing a peer hides its routes from lookups at once; SweepFlushedPeers() then removes them
+//   in bounded steps (a budget of slots per call), so lookups and other peers' updates go on.
+// - Freed memory (route sets, trie nodes, attribute sets, prefix slots, peer ids) is reclaimed
+//   through an epoch domain (see epoch.h and docs/rib.md for why EBR).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <compare>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "common/ip_address.h"
+#include "rib/attributes.h"
+#include "rib/chunked_array.h"
+#include "rib/epoch.h"
+#include "rib/intern_pool.h"
+#include "rib/prefix_trie.h"
+#include "rib/spin_lock.h"
+
+namespace ribflow {
+
+using PeerId = uint32_t;
+inline constexpr PeerId kNoPeer = UINT32_MAX;
+
+// Which BMP RIB a route comes from (RFC 7854 L flag, RFC 8671 O flag, RFC 9069 Loc-RIB): the
+// same neighbour's pre- and post-policy routes are distinct sources.
+enum class RibKind : uint8_t {
+  kAdjRibInPre = 0,
+  kAdjRibInPost = 1,
+  kLocRib = 2,
+  kAdjRibOutPre = 3,
+  kAdjRibOutPost = 4,
+};
+
+// Identity of a route source. Its ordering is the deterministic tie-break between routes.
+struct PeerKey {
+  IpAddress router;                       // the BMP router: the flow exporter
+  IpAddress peer;                         // the BGP neighbour
+  RouteDistinguisher distinguisher = 0;  // BMP peer distinguisher
+  uint32_t asn = 0;
+  RibKind rib = RibKind::kAdjRibInPre;
+  friend bool operator==(const PeerKey&, const PeerKey&) = default;
+  friend auto operator<=>(const PeerKey&, const PeerKey&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const PeerKey& k) {
+    return H::combine(std::move(h), k.router, k.peer, k.distinguisher, k.asn, k.rib);
+  }
+};
+
+struct LookupHints {
+  std::optional<IpAddress> exporter;  // prefer routes learnt from this BMP router
+  std::optional<IpAddress> next_hop;  // prefer the route with this next hop
+  RouteDistinguisher rd = 0;          // the VRF's table; 0 is the global table
+};
+
+struct LookupResult {
+  Prefix prefix;
+  PeerId peer = kNoPeer;
+  uint32_t path_id = 0;
+  IpAddress next_hop;
+  const InternedAttributes* attributes = nullptr;  // valid while the reader stays pinned
+};
+
+struct RibStats {
+  size_t routes = 0;  // visible routes (live and stale peers)
+  size_t prefixes = 0;
+  size_t peers = 0;  // live and stale
+  size_t flushing_peers = 0;
+  size_t attribute_sets = 0;
+  size_t next_hops = 0;
+  size_t tables = 0;
+  size_t trie_nodes = 0;
+  size_t trie_bytes = 0;
+  size_t retired_pending = 0;
+};
+
+class Rib {
+ public:
+  struct Config {
+    uint32_t max_peers = 1 << 16;
+    uint32_t max_threads = 1024;  // Readers + Writers alive at once
+  };
+  using Clock = std::chrono::steady_clock;
+
+  explicit Rib(Config config);
+  Rib() : Rib(Config{}) {}
+  ~Rib();
+  Rib(const Rib&) = delete;
+  Rib& operator=(const Rib&) = delete;
+
+  // --- Peers. Thread-safe; not on the per-route path.
+  // Returns the peer with that key, reviving it if stale; kNoPeer when max_peers are in use.
+  PeerId AddPeer(const PeerKey& key);
+  // Keeps the peer's routes visible until `deadline`, then FlushExpiredPeers() flushes it.
+  bool MarkPeerStale(PeerId peer, Clock::time_point deadline);
+  // Cancels a pending stale flush; false if the peer was already flushed.
+  bool RevivePeer(PeerId peer);
+  // Hides the peer's routes now; SweepFlushedPeers() reclaims them.
+  void FlushPeer(PeerId peer);
+  size_t FlushExpiredPeers(Clock::time_point now);
+  // Removes flushed peers' routes, visiting at most `slot_budget` prefixes. Returns true while
+  // work remains. Runs in bounded steps: no lock is held between two prefixes.
+  bool SweepFlushedPeers(size_t slot_budget);
+  // Flush and sweep to completion, in steps of `slot_budget`.
+  void FlushPeerNow(PeerId peer, size_t slot_budget = 4096);
+  std::optional<PeerKey> peer_key(PeerId peer) const;
+
+  class Reader {
+   public:
+    explicit Reader(Rib& rib);
+    ~Reader();
+    Reader(const Reader&) = delete;
+    Reader& operator=(const Reader&) = delete;
+    void Pin() { participant_->Pin(); }
+    void Unpin() { participant_->Unpin(); }
+    // Longest-prefix match with hints. The reader must be pinned. Allocates nothing.
+    bool Lookup(const IpAddress& address, const LookupHints& hints, LookupResult* result) const;
+
+   private:
+    const Rib* rib_;
+    EpochDomain::Participant* participant_;
+  };
+
+  class Writer {
+   public:
+    explicit Writer(Rib& rib);
+    ~Writer();
+    Writer(const Writer&) = delete;
+    Writer& operator=(const Writer&) = delete;
+
+    // Adds or replaces the route (peer, rd, prefix, path_id).
+    absl::Status Announce(PeerId peer, RouteDistinguisher rd, const Prefix& prefix,
+                          uint32_t path_id, const IpAddress& next_hop,
+                          const AttributesView& attributes);
+    // Returns false when the route was not there.
+    bool Withdraw(PeerId peer, RouteDistinguisher rd, const Prefix& prefix, uint32_t path_id);
+
+    struct RouteView {
+      RouteDistinguisher rd;
+      Prefix prefix;
+      PeerId peer;
+      uint32_t path_id;
+      IpAddress next_hop;
+      const InternedAttributes* attributes;
+    };
+    // Visits every visible route, prefix by prefix (consistent per prefix, not globally).
+    void ForEachRoute(const std::function<void(const RouteView&)>& visit);
+
+   private:
+    Rib* rib_;
+    EpochDomain::Participant* participant_;
+    std::vector<uint32_t> free_slots_;  // per-writer cache, refilled in blocks
+  };
+
+  RibStats Stats() const;
+  EpochDomain& epochs() { return epochs_; }
+
+ private:
+  struct Route {
+    uint32_t peer;
+    uint32_t path_id;
+    uint32_t next_hop;    // InternPool<InternedNextHop> handle
+    uint32_t attributes;  // InternPool<InternedAttributes> handle
+  };
+  struct RouteSet {  // immutable once published; sorted by (peer key, path id)
+    uint32_t size;
+    uint32_t reserved;
+    Route routes[];
+  };
+  struct Table;
+  struct SlotKey {  // writer side, read and written under the slot's stripe lock
+    uint8_t bytes[16];
+    uint8_t length;
+    bool alive;
+    bool v4;
+    Table* table;
+  };
+  struct Table {
+    Table(RouteDistinguisher rd, EpochDomain* epochs) : rd(rd), v4(4, epochs), v6(16, epochs) {}
+    RouteDistinguisher rd;
+    PrefixTrie v4;
+    PrefixTrie v6;
+    PrefixTrie& trie(bool is_v4) { return is_v4 ? v4 : v6; }
+    const PrefixTrie& trie(bool is_v4) const { return is_v4 ? v4 : v6; }
+  };
+  struct TableDirectory {  // immutable once published; sorted by rd
+    std::vector<std::pair<RouteDistinguisher, Table*>> entries;
+  };
+  enum PeerState : uint8_t { kFree = 0, kLive = 1, kStale = 2, kFlushing = 3 };
+  static constexpr uint32_t kNoRouter = UINT32_MAX;
+  static constexpr size_t kRouterSlots = 4096;  // open addressing, at most half full
+  struct RouterSlot {
+    std::atomic<uint32_t> index{kNoRouter};
+    IpAddress address;  // written before index is published
+  };
+  static constexpr size_t kStripes = 4096;
+
+  using NextHopPool = InternPool<InternedNextHop>;
+  using AttributePool = InternPool<InternedAttributes>;
+
+  bool PeerVisible(uint32_t peer) const {
+    const uint8_t s = peer_state_[peer].load(std::memory_order_acquire);
+    return s == kLive || s == kStale;
+  }
+  uint32_t FindRouter(const IpAddress& address) const;
+  uint32_t RegisterRouter(const IpAddress& address);  // under peers_mutex_
+  const Table* FindTable(RouteDistinguisher rd) const;
+  Table* GetOrCreateTable(RouteDistinguisher rd);
+  SpinLock& stripe(uint32_t slot) { return stripes_[slot & (kStripes - 1)]; }
+  bool SlotMatches(uint32_t slot, const Table* table, const Prefix& prefix) const;
+
+  static RouteSet* NewRouteSet(uint32_t size);
+  static void FreeRouteSet(void* set, void*);
+  void RetireRouteSet(const RouteSet* set);
+  // Position of (peer, path_id) in the set, or where it would be inserted.
+  size_t FindPosition(const RouteSet* set, uint32_t peer, uint32_t path_id, bool* found) const;
+  uint32_t AllocateSlot(std::vector<uint32_t>* cache);
+  static void FreeSlotDeferred(void* slot, void* self);
+  static void FreePeerDeferred(void* peer, void* self);
+  // Removes an emptied prefix. Caller holds the trie mutex and the stripe lock.
+  void KillSlotLocked(uint32_t slot);
+  // Drops routes matching `drop` from a slot; handles the emptied-prefix case.
+  void RemoveRoutesFromSlot(uint32_t slot, const std::function<bool(const Route&)>& drop);
+  void ReleaseRoute(const Route& route) {
+    next_hops_.Release(route.next_hop);
+    attributes_.Release(route.attributes);
+  }
+
+  const Config config_;
+  EpochDomain epochs_;
+  NextHopPool next_hops_;
+  AttributePool attributes_;
+
+  // Prefix slots: trie value -> current route set. Slot 0 is never used.
+  ChunkedArray<std::atomic<const RouteSet*>> sets_;
+  ChunkedArray<SlotKey> slot_keys_;
+  std::unique_ptr<SpinLock[]> stripes_;
+  std::mutex slot_pool_mutex_;  // leaf lock
+  std::vector<uint32_t> free_slots_;
+  std::atomic<uint32_t> next_slot_{1};
+
+  // Tables by RD. Tables live as long as the RIB.
+  std::mutex tables_mutex_;
+  std::vector<std::unique_ptr<Table>> owned_tables_;
+  std::atomic<const TableDirectory*> tables_;
+  Table* global_table_;
+
+  // Peers: reader-hot state in dense arrays, the rest writer-side under peers_mutex_.
+  std::unique_ptr<std::atomic<uint8_t>[]> peer_state_;
+  std::unique_ptr<std::atomic<uint32_t>[]> peer_router_;
+  std::unique_ptr<std::atomic<int64_t>[]> peer_routes_;
+  std::unique_ptr<std::atomic<int64_t>[]> peer_stale_deadline_;
+  std::unique_ptr<PeerKey[]> peer_keys_;  // set at AddPeer, constant until the id is freed
+  mutable std::mutex peers_mutex_;     // leaf lock: never held while retiring
+  absl::flat_hash_map<PeerKey, PeerId> peer_ids_;
+  std::vector<PeerId> free_peer_ids_;
+  std::atomic<uint32_t> peer_id_high_water_{0};
+  std::vector<PeerId> pending_flush_;
+  std::unique_ptr<RouterSlot[]> routers_;
+  uint32_t router_count_ = 0;
+
+  // Sweep state, under sweep_mutex_.
+  std::mutex sweep_mutex_;
+  bool sweeping_ = false;
+  std::vector<PeerId> sweep_peers_;
+  std::unique_ptr<std::atomic<bool>[]> sweep_mask_;
+  uint32_t sweep_cursor_ = 1;
+};
+
+}  // namespace ribflow
