@@ -79,7 +79,6 @@ class InternedAttributes {
 
   uint64_t hash = 0;
   std::atomic<uint32_t> refs{0};
-  uint32_t handle = 0;
 
  private:
   InternedAttributes() = default;
@@ -101,7 +100,6 @@ struct InternedNextHop {
 
   uint64_t hash = 0;
   std::atomic<uint32_t> refs{0};
-  uint32_t handle = 0;
   IpAddress address;
 };
 

@@ -1,9 +1,18 @@
 #include "rib/prefix_trie.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <thread>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define RIBFLOW_PAUSE() _mm_pause()
+#else
+#define RIBFLOW_PAUSE() ((void)0)
+#endif
 
 namespace ribflow {
 
@@ -12,15 +21,18 @@ struct TrieNode {
   uint64_t child_bits[4];   // next address byte 0..255
   uint16_t prefix_count;
   uint16_t child_count;
-  uint32_t bytes;
+  uint16_t bytes;
+  std::atomic<bool> replaced;  // set before a structural writer copies the cells
 
   std::atomic<TrieNode*>* children() { return reinterpret_cast<std::atomic<TrieNode*>*>(this + 1); }
   const std::atomic<TrieNode*>* children() const {
     return reinterpret_cast<const std::atomic<TrieNode*>*>(this + 1);
   }
-  uint32_t* values() { return reinterpret_cast<uint32_t*>(children() + child_count); }
-  const uint32_t* values() const {
-    return reinterpret_cast<const uint32_t*>(children() + child_count);
+  std::atomic<const void*>* values() {
+    return reinterpret_cast<std::atomic<const void*>*>(children() + child_count);
+  }
+  const std::atomic<const void*>* values() const {
+    return reinterpret_cast<const std::atomic<const void*>*>(children() + child_count);
   }
 };
 static_assert(sizeof(TrieNode) == 104);
@@ -37,7 +49,7 @@ inline unsigned Rank(const uint64_t* words, unsigned i) {
   return rank + std::popcount(words[word] & ((uint64_t{1} << (i & 63)) - 1));
 }
 
-// ART index of a prefix within the node at its depth, and that depth.
+// Depth of the node that holds a prefix, and the prefix's ART index in it.
 inline int DepthOf(int length) { return length == 0 ? 0 : (length - 1) / 8; }
 inline unsigned IndexOf(const uint8_t* key, int length) {
   const int depth = DepthOf(length);
@@ -45,11 +57,17 @@ inline unsigned IndexOf(const uint8_t* key, int length) {
   return (1u << bits) | (unsigned{key[depth]} >> (8 - bits));
 }
 
+int Compare(const PrefixTrie::Entry& a, const PrefixTrie::Entry& b, int key_bytes) {
+  const int c = std::memcmp(a.key, b.key, key_bytes);
+  if (c != 0) return c;
+  return int{a.length} - int{b.length};
+}
+
 }  // namespace
 
 PrefixTrie::PrefixTrie(int key_bytes, EpochDomain* epochs)
     : key_bytes_(key_bytes), epochs_(epochs) {
-  root_.store(NewNode(nullptr, -1, 0, -1, -1, nullptr, -1), std::memory_order_relaxed);
+  root_.store(NewNode(nullptr, -1, nullptr, -1, -1, nullptr, -1), std::memory_order_relaxed);
 }
 
 PrefixTrie::~PrefixTrie() { FreeSubtree(root_.load(std::memory_order_relaxed)); }
@@ -62,25 +80,29 @@ void PrefixTrie::FreeSubtree(TrieNode* node) {
 }
 
 // Builds a node from `from` (or an empty one) with at most one prefix added or removed and at
-// most one child added or removed (-1 = none). Values and children keep their bitmap order.
-TrieNode* PrefixTrie::NewNode(const TrieNode* from, int add_prefix, uint32_t value,
+// most one child added or removed (-1 = none).
+TrieNode* PrefixTrie::NewNode(TrieNode* from, int add_prefix, const void* value,
                               int remove_prefix, int add_child, TrieNode* child,
                               int remove_child) {
   uint64_t prefix_bits[8] = {}, child_bits[4] = {};
   if (from != nullptr) {
+    // Value writers that wrote a cell before this point are seen by the copy below; those
+    // after it see the mark and write again into the copy once published.
+    from->replaced.store(true, std::memory_order_seq_cst);
     std::memcpy(prefix_bits, from->prefix_bits, sizeof(prefix_bits));
     std::memcpy(child_bits, from->child_bits, sizeof(child_bits));
   }
-  if (add_prefix >= 0) prefix_bits[add_prefix >> 6] |= uint64_t{1} << (add_prefix & 63);
-  if (remove_prefix >= 0) prefix_bits[remove_prefix >> 6] &= ~(uint64_t{1} << (remove_prefix & 63));
-  if (add_child >= 0) child_bits[add_child >> 6] |= uint64_t{1} << (add_child & 63);
-  if (remove_child >= 0) child_bits[remove_child >> 6] &= ~(uint64_t{1} << (remove_child & 63));
+  auto set = [](uint64_t* w, int i) { w[i >> 6] |= uint64_t{1} << (i & 63); };
+  auto clear = [](uint64_t* w, int i) { w[i >> 6] &= ~(uint64_t{1} << (i & 63)); };
+  if (add_prefix >= 0) set(prefix_bits, add_prefix);
+  if (remove_prefix >= 0) clear(prefix_bits, remove_prefix);
+  if (add_child >= 0) set(child_bits, add_child);
+  if (remove_child >= 0) clear(child_bits, remove_child);
   unsigned prefix_count = 0, child_count = 0;
   for (uint64_t w : prefix_bits) prefix_count += std::popcount(w);
   for (uint64_t w : child_bits) child_count += std::popcount(w);
 
-  const size_t bytes = sizeof(TrieNode) + child_count * sizeof(std::atomic<TrieNode*>) +
-                       prefix_count * sizeof(uint32_t);
+  const size_t bytes = sizeof(TrieNode) + (child_count + prefix_count) * sizeof(void*);
   void* memory = std::malloc(bytes);
   if (memory == nullptr) throw std::bad_alloc();
   auto* node = static_cast<TrieNode*>(memory);
@@ -88,35 +110,36 @@ TrieNode* PrefixTrie::NewNode(const TrieNode* from, int add_prefix, uint32_t val
   std::memcpy(node->child_bits, child_bits, sizeof(child_bits));
   node->prefix_count = static_cast<uint16_t>(prefix_count);
   node->child_count = static_cast<uint16_t>(child_count);
-  node->bytes = static_cast<uint32_t>(bytes);
+  node->bytes = static_cast<uint16_t>(bytes);
+  new (&node->replaced) std::atomic<bool>(false);
 
-  // Children: walk the old dense array, skipping the removed one, inserting the added one.
+  // Dense arrays: copy the old one around the position that changes. Only structural writers
+  // (holding the mutex) store child pointers, so relaxed loads suffice for those; cells are
+  // read seq_cst to pair with Store().
+  const unsigned old_children = from ? from->child_count : 0;
+  const unsigned old_values = from ? from->prefix_count : 0;
+  const unsigned child_at = add_child >= 0    ? (from ? Rank(from->child_bits, add_child) : 0)
+                            : remove_child >= 0 ? Rank(from->child_bits, remove_child)
+                                                : old_children;
+  const unsigned value_at = add_prefix >= 0    ? (from ? Rank(from->prefix_bits, add_prefix) : 0)
+                            : remove_prefix >= 0 ? Rank(from->prefix_bits, remove_prefix)
+                                                 : old_values;
   unsigned out = 0;
-  if (from != nullptr) {
-    unsigned in = 0;
-    for (unsigned b = 0; b < 256; ++b) {
-      const bool had = TestBit(from->child_bits, b);
-      if (static_cast<int>(b) == add_child) {
-        new (&node->children()[out++]) std::atomic<TrieNode*>(child);
-      }
-      if (!had) continue;
-      TrieNode* c = from->children()[in++].load(std::memory_order_relaxed);
-      if (static_cast<int>(b) == remove_child) continue;
-      new (&node->children()[out++]) std::atomic<TrieNode*>(c);
-    }
-  } else if (add_child >= 0) {
-    new (&node->children()[out++]) std::atomic<TrieNode*>(child);
+  for (unsigned in = 0; in < old_children; ++in) {
+    if (in == child_at && add_child >= 0) new (&node->children()[out++]) std::atomic<TrieNode*>(child);
+    if (in == child_at && remove_child >= 0) continue;
+    new (&node->children()[out++])
+        std::atomic<TrieNode*>(from->children()[in].load(std::memory_order_relaxed));
   }
-  // Values: same walk over the prefix bitmap.
+  if (out < child_count) new (&node->children()[out++]) std::atomic<TrieNode*>(child);
   out = 0;
-  unsigned in = 0;
-  for (unsigned i = 1; i < 512; ++i) {
-    if (static_cast<int>(i) == add_prefix) node->values()[out++] = value;
-    if (from == nullptr || !TestBit(from->prefix_bits, i)) continue;
-    const uint32_t v = from->values()[in++];
-    if (static_cast<int>(i) == remove_prefix) continue;
-    node->values()[out++] = v;
+  for (unsigned in = 0; in < old_values; ++in) {
+    if (in == value_at && add_prefix >= 0) new (&node->values()[out++]) std::atomic<const void*>(value);
+    if (in == value_at && remove_prefix >= 0) continue;
+    new (&node->values()[out++])
+        std::atomic<const void*>(from->values()[in].load(std::memory_order_seq_cst));
   }
+  if (out < prefix_count) new (&node->values()[out++]) std::atomic<const void*>(value);
   node_count_.fetch_add(1, std::memory_order_relaxed);
   node_bytes_.fetch_add(bytes, std::memory_order_relaxed);
   return node;
@@ -144,16 +167,41 @@ void PrefixTrie::Publish(TrieNode* const* path, const uint8_t* key, int depth,
   epochs_->Retire(path[depth], &PrefixTrie::FreeDeferred, this);
 }
 
-uint32_t PrefixTrie::Find(const uint8_t* key, int length) const {
+std::atomic<const void*>* PrefixTrie::FindCell(const uint8_t* key, int length,
+                                               TrieNode** found) const {
   const int depth = DepthOf(length);
-  const TrieNode* node = root_.load(std::memory_order_acquire);
+  TrieNode* node = root_.load(std::memory_order_acquire);
   for (int d = 0; d < depth; ++d) {
-    if (!TestBit(node->child_bits, key[d])) return kNoValue;
+    if (!TestBit(node->child_bits, key[d])) return nullptr;
     node = node->children()[Rank(node->child_bits, key[d])].load(std::memory_order_acquire);
   }
   const unsigned index = IndexOf(key, length);
-  if (!TestBit(node->prefix_bits, index)) return kNoValue;
-  return node->values()[Rank(node->prefix_bits, index)];
+  if (!TestBit(node->prefix_bits, index)) return nullptr;
+  *found = node;
+  return &node->values()[Rank(node->prefix_bits, index)];
+}
+
+const void* PrefixTrie::Find(const uint8_t* key, int length) const {
+  TrieNode* node;
+  const std::atomic<const void*>* cell = FindCell(key, length, &node);
+  return cell ? cell->load(std::memory_order_acquire) : nullptr;
+}
+
+bool PrefixTrie::Store(const uint8_t* key, int length, const void* value) {
+  for (int spins = 0;; ++spins) {
+    TrieNode* node;
+    std::atomic<const void*>* cell = FindCell(key, length, &node);
+    if (cell == nullptr) return false;
+    cell->store(value, std::memory_order_seq_cst);
+    if (!node->replaced.load(std::memory_order_seq_cst)) return true;
+    // A structural writer is copying (or copied) this node and may have missed our write.
+    // It already holds what it needs, so its copy is published shortly: write there too.
+    if (spins < 64) {
+      RIBFLOW_PAUSE();
+    } else {
+      std::this_thread::yield();  // it may have been preempted
+    }
+  }
 }
 
 PrefixTrie::Matcher::Matcher(const PrefixTrie& trie, const uint8_t* key) : key_(key) {
@@ -171,7 +219,7 @@ PrefixTrie::Matcher::Matcher(const PrefixTrie& trie, const uint8_t* key) : key_(
   next_bits_ = 8;
 }
 
-bool PrefixTrie::Matcher::Next(uint32_t* value, int* length) {
+bool PrefixTrie::Matcher::Next(const void** value, int* length) {
   while (depth_ >= 0) {
     const TrieNode* node = nodes_[depth_];
     const unsigned b = key_[depth_];
@@ -179,7 +227,7 @@ bool PrefixTrie::Matcher::Next(uint32_t* value, int* length) {
     for (int bits = next_bits_; bits >= shortest; --bits) {
       const unsigned index = (1u << bits) | (b >> (8 - bits));
       if (TestBit(node->prefix_bits, index)) {
-        *value = node->values()[Rank(node->prefix_bits, index)];
+        *value = node->values()[Rank(node->prefix_bits, index)].load(std::memory_order_acquire);
         *length = depth_ * 8 + bits;
         next_bits_ = bits - 1;
         if (next_bits_ < shortest) {
@@ -195,7 +243,67 @@ bool PrefixTrie::Matcher::Next(uint32_t* value, int* length) {
   return false;
 }
 
-uint32_t PrefixTrie::Insert(const uint8_t* key, int length, uint32_t value) {
+// In (address, length) order, a node's items interleave by address byte: for byte x, first the
+// node's own prefixes starting at x (shortest first), then the child subtree under x.
+bool PrefixTrie::CollectNode(const TrieNode* node, int depth, uint8_t* path, const Entry* after,
+                             bool on_after_path, size_t budget, std::vector<Entry>* out) const {
+  uint32_t items[512 + 256];
+  size_t n = 0;
+  for (unsigned w = 0; w < 8; ++w) {
+    for (uint64_t bits = node->prefix_bits[w]; bits; bits &= bits - 1) {
+      const unsigned index = w * 64 + std::countr_zero(bits);
+      const unsigned l = std::bit_width(index) - 1;
+      const unsigned x = (index - (1u << l)) << (8 - l);
+      items[n++] = (x << 10) | (0u << 9) | (l << 1);
+    }
+  }
+  for (unsigned w = 0; w < 4; ++w) {
+    for (uint64_t bits = node->child_bits[w]; bits; bits &= bits - 1) {
+      items[n++] = ((w * 64 + std::countr_zero(bits)) << 10) | (1u << 9);
+    }
+  }
+  std::sort(items, items + n);
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned x = items[i] >> 10;
+    const bool is_child = (items[i] >> 9) & 1;
+    path[depth] = static_cast<uint8_t>(x);
+    if (!is_child) {
+      const unsigned l = (items[i] >> 1) & 15;
+      Entry e{};
+      std::memcpy(e.key, path, depth + 1);
+      e.length = static_cast<uint8_t>(depth * 8 + l);
+      if (after != nullptr && Compare(e, *after, key_bytes_) <= 0) continue;
+      e.value = node->values()[Rank(node->prefix_bits, (1u << l) | (x >> (8 - l)))].load(
+          std::memory_order_acquire);
+      out->push_back(e);
+      if (out->size() >= budget) return false;
+      continue;
+    }
+    // Skip subtrees wholly before `after`.
+    bool child_on_path = false;
+    if (after != nullptr && on_after_path) {
+      if (x < after->key[depth]) continue;
+      child_on_path = x == after->key[depth];
+    }
+    const TrieNode* child =
+        node->children()[Rank(node->child_bits, x)].load(std::memory_order_acquire);
+    if (!CollectNode(child, depth + 1, path, child_on_path ? after : nullptr, child_on_path,
+                     budget, out)) {
+      return false;
+    }
+  }
+  path[depth] = 0;
+  return true;
+}
+
+void PrefixTrie::Collect(const Entry* after, size_t budget, std::vector<Entry>* out) const {
+  if (budget == 0) return;
+  uint8_t path[16] = {};
+  const size_t limit = out->size() + budget;
+  CollectNode(root_.load(std::memory_order_acquire), 0, path, after, after != nullptr, limit, out);
+}
+
+const void* PrefixTrie::Insert(const uint8_t* key, int length, const void* value) {
   const int depth = DepthOf(length);
   const unsigned index = IndexOf(key, length);
   TrieNode* path[16];
@@ -206,19 +314,21 @@ uint32_t PrefixTrie::Insert(const uint8_t* key, int length, uint32_t value) {
       // Build the missing chain bottom-up, privately, then link it with one copy of `node`.
       TrieNode* chain = NewNode(nullptr, static_cast<int>(index), value, -1, -1, nullptr, -1);
       for (int j = depth - 1; j > d; --j) {
-        chain = NewNode(nullptr, -1, 0, -1, key[j], chain, -1);
+        chain = NewNode(nullptr, -1, nullptr, -1, key[j], chain, -1);
       }
-      Publish(path, key, d, NewNode(node, -1, 0, -1, key[d], chain, -1));
+      Publish(path, key, d, NewNode(node, -1, nullptr, -1, key[d], chain, -1));
       prefix_count_.fetch_add(1, std::memory_order_relaxed);
-      return kNoValue;
+      return nullptr;
     }
     node = node->children()[Rank(node->child_bits, key[d])].load(std::memory_order_relaxed);
   }
   path[depth] = node;
-  if (TestBit(node->prefix_bits, index)) return node->values()[Rank(node->prefix_bits, index)];
+  if (TestBit(node->prefix_bits, index)) {
+    return node->values()[Rank(node->prefix_bits, index)].load(std::memory_order_acquire);
+  }
   Publish(path, key, depth, NewNode(node, static_cast<int>(index), value, -1, -1, nullptr, -1));
   prefix_count_.fetch_add(1, std::memory_order_relaxed);
-  return kNoValue;
+  return nullptr;
 }
 
 bool PrefixTrie::Remove(const uint8_t* key, int length) {
@@ -233,7 +343,7 @@ bool PrefixTrie::Remove(const uint8_t* key, int length) {
   }
   path[depth] = node;
   if (!TestBit(node->prefix_bits, index)) return false;
-  TrieNode* replacement = NewNode(node, -1, 0, static_cast<int>(index), -1, nullptr, -1);
+  TrieNode* replacement = NewNode(node, -1, nullptr, static_cast<int>(index), -1, nullptr, -1);
   // A node left with neither prefixes nor children is dropped from its parent, upwards. The
   // dropped nodes are retired only once the copy that unlinks them is published.
   TrieNode* dropped[16];
@@ -242,7 +352,7 @@ bool PrefixTrie::Remove(const uint8_t* key, int length) {
     FreeNode(replacement);  // never published
     dropped[dropped_count++] = path[depth];
     --depth;
-    replacement = NewNode(path[depth], -1, 0, -1, -1, nullptr, key[depth]);
+    replacement = NewNode(path[depth], -1, nullptr, -1, -1, nullptr, key[depth]);
   }
   Publish(path, key, depth, replacement);
   for (int i = 0; i < dropped_count; ++i) {

@@ -4,16 +4,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 
 namespace ribflow {
-namespace {
-
-constexpr size_t kSlotCacheBlock = 64;
-
-}  // namespace
 
 Rib::Rib(Config config)
     : config_(config),
@@ -27,23 +23,30 @@ Rib::Rib(Config config)
       peer_stale_deadline_(new std::atomic<int64_t>[config.max_peers]()),
       peer_keys_(new PeerKey[config.max_peers]),
       routers_(new RouterSlot[kRouterSlots]),
-      sweep_mask_(new std::atomic<bool>[config.max_peers]()) {
+      sweep_mask_(new bool[config.max_peers]()) {
   owned_tables_.push_back(std::make_unique<Table>(0, &epochs_));
   global_table_ = owned_tables_.back().get();
   auto* directory = new TableDirectory;
   directory->entries.push_back({0, global_table_});
   tables_.store(directory, std::memory_order_release);
+  sweep_participant_ = epochs_.Register();
 }
 
 Rib::~Rib() {
-  // No reader or writer may remain. Free what is still published, then what is retired.
-  const uint32_t slots = next_slot_.load();
-  for (uint32_t s = 1; s < slots; ++s) {
-    const RouteSet* set = sets_[s].load(std::memory_order_relaxed);
-    if (set == nullptr) continue;
-    for (uint32_t i = 0; i < set->size; ++i) ReleaseRoute(set->routes[i]);
-    FreeRouteSet(const_cast<RouteSet*>(set), nullptr);
+  // No reader or writer may remain. Release what is still published, then free the retired.
+  std::vector<PrefixTrie::Entry> batch;
+  for (auto& table : owned_tables_) {
+    for (PrefixTrie* trie : {&table->v4, &table->v6}) {
+      batch.clear();
+      trie->Collect(nullptr, SIZE_MAX, &batch);
+      for (const auto& e : batch) {
+        const auto* set = static_cast<const RouteSet*>(e.value);
+        for (uint32_t i = 0; i < set->size; ++i) ReleaseRoute(set->routes[i]);
+        FreeRouteSet(const_cast<RouteSet*>(set), nullptr);
+      }
+    }
   }
+  epochs_.Unregister(sweep_participant_);
   epochs_.Drain();
   delete tables_.load();
 }
@@ -163,24 +166,48 @@ bool Rib::SweepFlushedPeers(size_t slot_budget) {
       sweep_peers_.swap(pending_flush_);
       pending_flush_.clear();
     }
-    for (PeerId p : sweep_peers_) sweep_mask_[p].store(true, std::memory_order_relaxed);
+    {
+      // Tables created after this point cannot hold routes of peers already flushing.
+      std::lock_guard lock(tables_mutex_);
+      sweep_tables_.clear();
+      for (auto& t : owned_tables_) sweep_tables_.push_back(t.get());
+    }
+    for (PeerId p : sweep_peers_) sweep_mask_[p] = true;
     sweeping_ = true;
-    sweep_cursor_ = 1;
+    sweep_table_ = 0;
+    sweep_v6_ = false;
+    sweep_has_cursor_ = false;
   }
-  const uint32_t end = next_slot_.load(std::memory_order_acquire);
-  const auto drop = [this](const Route& r) {
-    return sweep_mask_[r.peer].load(std::memory_order_relaxed);
-  };
+  const auto drop = [this](const Route& r) { return sweep_mask_[r.peer]; };
+  std::vector<PrefixTrie::Entry> batch;
   size_t visited = 0;
-  while (sweep_cursor_ < end && visited < slot_budget) {
-    RemoveRoutesFromSlot(sweep_cursor_++, drop);
-    ++visited;
+  while (visited < slot_budget && sweep_table_ < sweep_tables_.size()) {
+    Table* table = sweep_tables_[sweep_table_];
+    PrefixTrie& trie = table->trie(!sweep_v6_);
+    batch.clear();
+    {
+      EpochGuard guard(sweep_participant_);
+      trie.Collect(sweep_has_cursor_ ? &sweep_cursor_ : nullptr, slot_budget - visited, &batch);
+      for (const PrefixTrie::Entry& e : batch) {
+        RemoveRoutes(table, !sweep_v6_, e.key, e.length, drop);
+      }
+    }
+    visited += batch.size();
+    if (batch.size() < slot_budget - visited + batch.size()) {
+      // This trie is done: next family, then next table.
+      sweep_has_cursor_ = false;
+      if (sweep_v6_) ++sweep_table_;
+      sweep_v6_ = !sweep_v6_;
+    } else {
+      sweep_cursor_ = batch.back();
+      sweep_has_cursor_ = true;
+    }
   }
-  if (sweep_cursor_ < end) return true;
+  if (sweep_table_ < sweep_tables_.size()) return true;
   // Pass complete: no set reachable from now on names these peers; free their ids once no
   // reader can still hold an older set that does.
   for (PeerId p : sweep_peers_) {
-    sweep_mask_[p].store(false, std::memory_order_relaxed);
+    sweep_mask_[p] = false;
     peer_routes_[p].store(0, std::memory_order_relaxed);
     epochs_.Retire(reinterpret_cast<void*>(uintptr_t{p}), &Rib::FreePeerDeferred, this);
   }
@@ -197,7 +224,7 @@ void Rib::FlushPeerNow(PeerId peer, size_t slot_budget) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Tables, slots, route sets
+// Tables and route sets
 
 const Rib::Table* Rib::FindTable(RouteDistinguisher rd) const {
   if (rd == 0) return global_table_;
@@ -224,6 +251,19 @@ Rib::Table* Rib::GetOrCreateTable(RouteDistinguisher rd) {
   return table;
 }
 
+SpinLock& Rib::StripeFor(const Table* table, const uint8_t* key, int length) {
+  uint64_t a, b = 0;
+  std::memcpy(&a, key, 4);
+  if (length > 32) {
+    std::memcpy(&a, key, 8);
+    std::memcpy(&b, key + 8, 8);
+  }
+  uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ULL) ^ (uint64_t(length) << 56) ^
+                reinterpret_cast<uintptr_t>(table)) *
+               0xff51afd7ed558ccdULL;
+  return stripes_[(h >> 40) & (kStripes - 1)];
+}
+
 Rib::RouteSet* Rib::NewRouteSet(uint32_t size) {
   void* memory = std::malloc(sizeof(RouteSet) + size * sizeof(Route));
   if (memory == nullptr) throw std::bad_alloc();
@@ -236,7 +276,7 @@ Rib::RouteSet* Rib::NewRouteSet(uint32_t size) {
 void Rib::FreeRouteSet(void* set, void*) { std::free(set); }
 
 void Rib::RetireRouteSet(const RouteSet* set) {
-  if (set != nullptr) epochs_.Retire(const_cast<RouteSet*>(set), &Rib::FreeRouteSet, nullptr);
+  epochs_.Retire(const_cast<RouteSet*>(set), &Rib::FreeRouteSet, nullptr);
 }
 
 size_t Rib::FindPosition(const RouteSet* set, uint32_t peer, uint32_t path_id,
@@ -264,96 +304,51 @@ size_t Rib::FindPosition(const RouteSet* set, uint32_t peer, uint32_t path_id,
   return lo;
 }
 
-bool Rib::SlotMatches(uint32_t slot, const Table* table, const Prefix& prefix) const {
-  const SlotKey& k = slot_keys_[slot];
-  const int bytes = prefix.is_v4() ? 4 : 16;
-  return k.alive && k.table == table && k.v4 == prefix.is_v4() && k.length == prefix.length &&
-         std::memcmp(k.bytes, prefix.address.family_bytes(), bytes) == 0;
-}
-
-uint32_t Rib::AllocateSlot(std::vector<uint32_t>* cache) {
-  if (cache->empty()) {
-    std::lock_guard lock(slot_pool_mutex_);
-    while (cache->size() < kSlotCacheBlock && !free_slots_.empty()) {
-      cache->push_back(free_slots_.back());
-      free_slots_.pop_back();
-    }
-    if (cache->empty()) {
-      const uint32_t first = next_slot_.load(std::memory_order_relaxed);
-      if (!sets_.EnsureIndex(first + kSlotCacheBlock) ||
-          !slot_keys_.EnsureIndex(first + kSlotCacheBlock)) {
-        return 0;
-      }
-      for (uint32_t s = first + kSlotCacheBlock; s > first; --s) cache->push_back(s - 1);
-      next_slot_.store(first + kSlotCacheBlock, std::memory_order_release);
-    }
-  }
-  const uint32_t slot = cache->back();
-  cache->pop_back();
-  return slot;
-}
-
-void Rib::FreeSlotDeferred(void* slot, void* self) {
-  auto* rib = static_cast<Rib*>(self);
-  std::lock_guard lock(rib->slot_pool_mutex_);
-  rib->free_slots_.push_back(static_cast<uint32_t>(reinterpret_cast<uintptr_t>(slot)));
-}
-
-void Rib::KillSlotLocked(uint32_t slot) {
-  SlotKey& k = slot_keys_[slot];
-  k.alive = false;
-  sets_[slot].store(nullptr, std::memory_order_release);
-  k.table->trie(k.v4).Remove(k.bytes, k.length);
-  // A reader may still hold the slot number from an old trie node: reuse it only after them.
-  epochs_.Retire(reinterpret_cast<void*>(uintptr_t{slot}), &Rib::FreeSlotDeferred, this);
-}
-
-void Rib::RemoveRoutesFromSlot(uint32_t slot, const std::function<bool(const Route&)>& drop) {
-  SpinLock& lock = stripe(slot);
-  std::unique_lock stripe_lock(lock);
-  if (!slot_keys_[slot].alive) return;
-  const RouteSet* old = sets_[slot].load(std::memory_order_relaxed);
-  if (old == nullptr) return;
-  uint32_t kept = 0;
-  for (uint32_t i = 0; i < old->size; ++i) kept += !drop(old->routes[i]);
-  if (kept == old->size) return;
-  if (kept == 0) {
-    // The prefix empties: removing it from the trie needs the trie mutex, which is taken
-    // before stripe locks. Re-check once both are held.
-    Table* table = slot_keys_[slot].table;
-    PrefixTrie& trie = table->trie(slot_keys_[slot].v4);
+template <typename Drop>
+size_t Rib::RemoveRoutes(Table* table, bool v4, const uint8_t* key, int length, Drop drop) {
+  PrefixTrie& trie = table->trie(v4);
+  SpinLock& stripe = StripeFor(table, key, length);
+  std::unique_lock stripe_lock(stripe);
+  auto count_dropped = [&](const RouteSet* set) {
+    size_t n = 0;
+    for (uint32_t i = 0; i < set->size; ++i) n += drop(set->routes[i]);
+    return n;
+  };
+  const auto* old = static_cast<const RouteSet*>(trie.Find(key, length));
+  if (old == nullptr) return 0;
+  size_t dropped = count_dropped(old);
+  if (dropped == 0) return 0;
+  std::unique_lock<std::mutex> trie_lock;
+  if (dropped == old->size) {
+    // The prefix empties: removing it needs the trie mutex, taken before stripes. Re-check
+    // once both are held.
     stripe_lock.unlock();
-    std::lock_guard trie_lock(trie.mutex());
+    trie_lock = std::unique_lock(trie.mutex());
     stripe_lock.lock();
-    if (!slot_keys_[slot].alive) return;
-    old = sets_[slot].load(std::memory_order_relaxed);
-    kept = 0;
-    for (uint32_t i = 0; i < old->size; ++i) kept += !drop(old->routes[i]);
-    if (kept == old->size) return;
-    if (kept == 0) {
-      KillSlotLocked(slot);
-      stripe_lock.unlock();
-      for (uint32_t i = 0; i < old->size; ++i) {
-        peer_routes_[old->routes[i].peer].fetch_sub(1, std::memory_order_relaxed);
-        ReleaseRoute(old->routes[i]);
-      }
-      RetireRouteSet(old);
-      return;
+    old = static_cast<const RouteSet*>(trie.Find(key, length));
+    if (old == nullptr) return 0;
+    dropped = count_dropped(old);
+    if (dropped == 0) return 0;
+  }
+  if (dropped == old->size) {
+    trie.Remove(key, length);
+  } else {
+    RouteSet* set = NewRouteSet(old->size - static_cast<uint32_t>(dropped));
+    uint32_t out = 0;
+    for (uint32_t i = 0; i < old->size; ++i) {
+      if (!drop(old->routes[i])) set->routes[out++] = old->routes[i];
     }
+    trie.Store(key, length, set);
   }
-  RouteSet* set = NewRouteSet(kept);
-  uint32_t out = 0;
-  for (uint32_t i = 0; i < old->size; ++i) {
-    if (!drop(old->routes[i])) set->routes[out++] = old->routes[i];
-  }
-  sets_[slot].store(set, std::memory_order_release);
   stripe_lock.unlock();
+  if (trie_lock.owns_lock()) trie_lock.unlock();
   for (uint32_t i = 0; i < old->size; ++i) {
     if (!drop(old->routes[i])) continue;
     peer_routes_[old->routes[i].peer].fetch_sub(1, std::memory_order_relaxed);
     ReleaseRoute(old->routes[i]);
   }
   RetireRouteSet(old);
+  return dropped;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -363,13 +358,7 @@ Rib::Writer::Writer(Rib& rib) : rib_(&rib), participant_(rib.epochs_.Register())
   if (participant_ == nullptr) throw std::runtime_error("ribflow: too many RIB readers/writers");
 }
 
-Rib::Writer::~Writer() {
-  if (!free_slots_.empty()) {
-    std::lock_guard lock(rib_->slot_pool_mutex_);
-    rib_->free_slots_.insert(rib_->free_slots_.end(), free_slots_.begin(), free_slots_.end());
-  }
-  rib_->epochs_.Unregister(participant_);
-}
+Rib::Writer::~Writer() { rib_->epochs_.Unregister(participant_); }
 
 absl::Status Rib::Writer::Announce(PeerId peer, RouteDistinguisher rd, const Prefix& prefix,
                                    uint32_t path_id, const IpAddress& next_hop,
@@ -378,83 +367,58 @@ absl::Status Rib::Writer::Announce(PeerId peer, RouteDistinguisher rd, const Pre
   if (peer >= rib.config_.max_peers || !rib.PeerVisible(peer)) {
     return absl::FailedPreconditionError(absl::StrCat("peer ", peer, " is not live"));
   }
-  const uint32_t nh = rib.next_hops_.Acquire(next_hop);
-  const uint32_t attrs = rib.attributes_.Acquire(attributes);
-  if (nh == NextHopPool::kNoHandle || attrs == AttributePool::kNoHandle) {
-    if (nh != NextHopPool::kNoHandle) rib.next_hops_.Release(nh);
-    if (attrs != AttributePool::kNoHandle) rib.attributes_.Release(attrs);
-    return absl::ResourceExhaustedError("interned attribute handles exhausted");
-  }
-  const Route route{peer, path_id, nh, attrs};
+  const Route route{peer, path_id, rib.next_hops_.Acquire(next_hop),
+                    rib.attributes_.Acquire(attributes)};
   EpochGuard guard(participant_);
   Table* table = rib.GetOrCreateTable(rd);
   PrefixTrie& trie = table->trie(prefix.is_v4());
   const uint8_t* key = prefix.address.family_bytes();
+  const int length = prefix.length;
 
-  // Applies the route to a live slot whose stripe lock is held; unlocks it.
-  auto apply = [&](uint32_t slot, std::unique_lock<SpinLock>& stripe_lock) {
-    const RouteSet* old = rib.sets_[slot].load(std::memory_order_relaxed);
-    bool found;
-    const size_t pos = rib.FindPosition(old, peer, path_id, &found);
-    if (found) {
-      const Route previous = old->routes[pos];
-      if (previous.next_hop == nh && previous.attributes == attrs) {
-        stripe_lock.unlock();
-        rib.ReleaseRoute(route);  // unchanged: drop the references taken above
-        return;
-      }
-      RouteSet* set = NewRouteSet(old->size);
-      std::memcpy(set->routes, old->routes, old->size * sizeof(Route));
-      set->routes[pos] = route;
-      rib.sets_[slot].store(set, std::memory_order_release);
+  std::unique_lock stripe_lock(rib.StripeFor(table, key, length));
+  const auto* old = static_cast<const RouteSet*>(trie.Find(key, length));
+  std::unique_lock<std::mutex> trie_lock;
+  if (old == nullptr) {
+    // A new prefix needs the trie mutex, which is taken before stripes. Re-check after.
+    stripe_lock.unlock();
+    trie_lock = std::unique_lock(trie.mutex());
+    stripe_lock.lock();
+    old = static_cast<const RouteSet*>(trie.Find(key, length));
+    if (old == nullptr) {
+      RouteSet* set = NewRouteSet(1);
+      set->routes[0] = route;
+      trie.Insert(key, length, set);
       stripe_lock.unlock();
-      rib.ReleaseRoute(previous);
-    } else {
-      const uint32_t size = old == nullptr ? 0 : old->size;
-      RouteSet* set = NewRouteSet(size + 1);
-      if (size) {
-        std::memcpy(set->routes, old->routes, pos * sizeof(Route));
-        std::memcpy(set->routes + pos + 1, old->routes + pos, (size - pos) * sizeof(Route));
-      }
-      set->routes[pos] = route;
-      rib.sets_[slot].store(set, std::memory_order_release);
-      stripe_lock.unlock();
+      trie_lock.unlock();
       rib.peer_routes_[peer].fetch_add(1, std::memory_order_relaxed);
-    }
-    rib.RetireRouteSet(old);
-  };
-
-  // Fast path: the prefix exists; only its stripe is locked.
-  if (uint32_t slot = trie.Find(key, prefix.length); slot != PrefixTrie::kNoValue) {
-    std::unique_lock stripe_lock(rib.stripe(slot));
-    if (rib.SlotMatches(slot, table, prefix)) {
-      apply(slot, stripe_lock);
       return absl::OkStatus();
     }
   }
-  // Slow path: a new prefix (or one being removed concurrently) needs the trie mutex.
-  std::lock_guard trie_lock(trie.mutex());
-  uint32_t slot = trie.Find(key, prefix.length);
-  if (slot == PrefixTrie::kNoValue) {
-    slot = rib.AllocateSlot(&free_slots_);
-    if (slot == 0) {
-      rib.ReleaseRoute(route);
-      return absl::ResourceExhaustedError("prefix slots exhausted");
+  bool found;
+  const size_t pos = rib.FindPosition(old, peer, path_id, &found);
+  if (found) {
+    const Route previous = old->routes[pos];
+    if (previous.next_hop == route.next_hop && previous.attributes == route.attributes) {
+      stripe_lock.unlock();
+      rib.ReleaseRoute(route);  // unchanged: drop the references taken above
+      return absl::OkStatus();
     }
-    std::unique_lock stripe_lock(rib.stripe(slot));
-    SlotKey& k = rib.slot_keys_[slot];
-    std::memset(k.bytes, 0, sizeof(k.bytes));
-    std::memcpy(k.bytes, key, prefix.is_v4() ? 4 : 16);
-    k.length = prefix.length;
-    k.v4 = prefix.is_v4();
-    k.table = table;
-    k.alive = true;
-    apply(slot, stripe_lock);
-    trie.Insert(key, prefix.length, slot);
-    return absl::OkStatus();
+    RouteSet* set = NewRouteSet(old->size);
+    std::memcpy(set->routes, old->routes, old->size * sizeof(Route));
+    set->routes[pos] = route;
+    trie.Store(key, length, set);
+    stripe_lock.unlock();
+    rib.ReleaseRoute(previous);
+  } else {
+    RouteSet* set = NewRouteSet(old->size + 1);
+    std::memcpy(set->routes, old->routes, pos * sizeof(Route));
+    std::memcpy(set->routes + pos + 1, old->routes + pos, (old->size - pos) * sizeof(Route));
+    set->routes[pos] = route;
+    trie.Store(key, length, set);
+    stripe_lock.unlock();
+    rib.peer_routes_[peer].fetch_add(1, std::memory_order_relaxed);
   }
-  std::unique_lock stripe_lock(rib.stripe(slot));
-  apply(slot, stripe_lock);
+  rib.RetireRouteSet(old);
   return absl::OkStatus();
 }
 
@@ -463,53 +427,52 @@ bool Rib::Writer::Withdraw(PeerId peer, RouteDistinguisher rd, const Prefix& pre
   Rib& rib = *rib_;
   if (peer >= rib.config_.max_peers) return false;
   EpochGuard guard(participant_);
-  const Table* table = rib.FindTable(rd);
+  Table* table = const_cast<Table*>(rib.FindTable(rd));
   if (table == nullptr) return false;
-  const uint32_t slot = table->trie(prefix.is_v4()).Find(prefix.address.family_bytes(),
-                                                         prefix.length);
-  if (slot == PrefixTrie::kNoValue) return false;
-  bool removed = false;
-  {
-    // Cheap check first so that withdrawing an unknown route copies nothing.
-    std::unique_lock stripe_lock(rib.stripe(slot));
-    if (!rib.SlotMatches(slot, table, prefix)) return false;
-    bool found;
-    rib.FindPosition(rib.sets_[slot].load(std::memory_order_relaxed), peer, path_id, &found);
-    if (!found) return false;
-  }
-  rib.RemoveRoutesFromSlot(slot, [&](const Route& r) {
-    const bool match = r.peer == peer && r.path_id == path_id;
-    removed |= match;
-    return match;
-  });
-  return removed;
+  return rib.RemoveRoutes(table, prefix.is_v4(), prefix.address.family_bytes(), prefix.length,
+                          [&](const Route& r) { return r.peer == peer && r.path_id == path_id; }) ==
+         1;
 }
 
 void Rib::Writer::ForEachRoute(const std::function<void(const RouteView&)>& visit) {
   Rib& rib = *rib_;
-  EpochGuard guard(participant_);
-  const uint32_t end = rib.next_slot_.load(std::memory_order_acquire);
+  std::vector<Table*> tables;
+  {
+    std::lock_guard lock(rib.tables_mutex_);
+    for (auto& t : rib.owned_tables_) tables.push_back(t.get());
+  }
+  std::vector<PrefixTrie::Entry> batch;
   std::vector<Route> routes;
-  for (uint32_t slot = 1; slot < end; ++slot) {
-    SlotKey key;
-    {
-      std::lock_guard stripe_lock(rib.stripe(slot));
-      key = rib.slot_keys_[slot];
-      if (!key.alive) continue;
-      const RouteSet* set = rib.sets_[slot].load(std::memory_order_relaxed);
-      routes.assign(set->routes, set->routes + set->size);
-    }
-    IpAddress address;
-    if (key.v4) {
-      address = IpAddress::FromV4((uint32_t{key.bytes[0]} << 24) | (uint32_t{key.bytes[1]} << 16) |
-                                  (uint32_t{key.bytes[2]} << 8) | key.bytes[3]);
-    } else {
-      address = IpAddress::FromV6Bytes(key.bytes);
-    }
-    for (const Route& r : routes) {
-      if (!rib.PeerVisible(r.peer)) continue;
-      visit({key.table->rd, Prefix{address, key.length}, r.peer, r.path_id,
-             rib.next_hops_.Get(r.next_hop)->address, rib.attributes_.Get(r.attributes)});
+  for (Table* table : tables) {
+    for (const bool v4 : {true, false}) {
+      PrefixTrie& trie = table->trie(v4);
+      PrefixTrie::Entry cursor{};
+      bool has_cursor = false;
+      for (;;) {
+        EpochGuard guard(participant_);
+        batch.clear();
+        trie.Collect(has_cursor ? &cursor : nullptr, 1024, &batch);
+        for (const PrefixTrie::Entry& e : batch) {
+          {
+            std::lock_guard stripe_lock(rib.StripeFor(table, e.key, e.length));
+            const auto* set = static_cast<const RouteSet*>(trie.Find(e.key, e.length));
+            if (set == nullptr) continue;
+            routes.assign(set->routes, set->routes + set->size);
+          }
+          const IpAddress address =
+              v4 ? IpAddress::FromV4((uint32_t{e.key[0]} << 24) | (uint32_t{e.key[1]} << 16) |
+                                     (uint32_t{e.key[2]} << 8) | e.key[3])
+                 : IpAddress::FromV6Bytes(e.key);
+          for (const Route& r : routes) {
+            if (!rib.PeerVisible(r.peer)) continue;
+            visit({table->rd, Prefix{address, e.length}, r.peer, r.path_id, r.next_hop->address,
+                   r.attributes});
+          }
+        }
+        if (batch.size() < 1024) break;
+        cursor = batch.back();
+        has_cursor = true;
+      }
     }
   }
 }
@@ -528,21 +491,19 @@ bool Rib::Reader::Lookup(const IpAddress& address, const LookupHints& hints,
   const Rib& rib = *rib_;
   const Table* table = rib.FindTable(hints.rd);
   if (table == nullptr) return false;
-  const bool v4 = address.is_v4();
   const uint32_t router = hints.exporter ? rib.FindRouter(*hints.exporter) : kNoRouter;
   // Best possible score: from the exporter (2) and with the wanted next hop (1).
   const int perfect = (router != kNoRouter ? 2 : 0) + (hints.next_hop ? 1 : 0);
 
-  PrefixTrie::Matcher matcher(table->trie(v4), address.family_bytes());
+  PrefixTrie::Matcher matcher(table->trie(address.is_v4()), address.family_bytes());
   const Route* fallback = nullptr;
   int fallback_length = 0;
   const Route* chosen = nullptr;
   int chosen_length = 0;
-  uint32_t slot;
+  const void* value;
   int length;
-  while (matcher.Next(&slot, &length)) {
-    const RouteSet* set = rib.sets_[slot].load(std::memory_order_acquire);
-    if (set == nullptr) continue;
+  while (matcher.Next(&value, &length)) {
+    const auto* set = static_cast<const RouteSet*>(value);
     const Route* best = nullptr;
     int best_score = -1;
     for (uint32_t i = 0; i < set->size; ++i) {
@@ -553,9 +514,7 @@ bool Rib::Reader::Lookup(const IpAddress& address, const LookupHints& hints,
           rib.peer_router_[r.peer].load(std::memory_order_relaxed) == router) {
         score += 2;
       }
-      if (hints.next_hop && rib.next_hops_.Get(r.next_hop)->address == *hints.next_hop) {
-        score += 1;
-      }
+      if (hints.next_hop && r.next_hop->address == *hints.next_hop) score += 1;
       if (score > best_score) {  // strict: the first in set order wins ties
         best = &r;
         best_score = score;
@@ -583,8 +542,8 @@ bool Rib::Reader::Lookup(const IpAddress& address, const LookupHints& hints,
   result->prefix = Prefix{address.Masked(chosen_length), static_cast<uint8_t>(chosen_length)};
   result->peer = chosen->peer;
   result->path_id = chosen->path_id;
-  result->next_hop = rib.next_hops_.Get(chosen->next_hop)->address;
-  result->attributes = rib.attributes_.Get(chosen->attributes);
+  result->next_hop = chosen->next_hop->address;
+  result->attributes = chosen->attributes;
   return true;
 }
 
@@ -603,7 +562,7 @@ RibStats Rib::Stats() const {
     }
   }
   {
-    std::lock_guard lock(const_cast<std::mutex&>(tables_mutex_));
+    std::lock_guard lock(tables_mutex_);
     s.tables = owned_tables_.size();
     for (const auto& t : owned_tables_) {
       for (const PrefixTrie* trie : {&t->v4, &t->v6}) {

@@ -31,7 +31,6 @@
 #include "absl/status/status.h"
 #include "common/ip_address.h"
 #include "rib/attributes.h"
-#include "rib/chunked_array.h"
 #include "rib/epoch.h"
 #include "rib/intern_pool.h"
 #include "rib/prefix_trie.h"
@@ -169,7 +168,6 @@ class Rib {
    private:
     Rib* rib_;
     EpochDomain::Participant* participant_;
-    std::vector<uint32_t> free_slots_;  // per-writer cache, refilled in blocks
   };
 
   RibStats Stats() const;
@@ -179,21 +177,13 @@ class Rib {
   struct Route {
     uint32_t peer;
     uint32_t path_id;
-    uint32_t next_hop;    // InternPool<InternedNextHop> handle
-    uint32_t attributes;  // InternPool<InternedAttributes> handle
+    const InternedNextHop* next_hop;
+    const InternedAttributes* attributes;
   };
-  struct RouteSet {  // immutable once published; sorted by (peer key, path id)
+  struct RouteSet {  // immutable once published; sorted by (peer key, path id); never empty
     uint32_t size;
     uint32_t reserved;
     Route routes[];
-  };
-  struct Table;
-  struct SlotKey {  // writer side, read and written under the slot's stripe lock
-    uint8_t bytes[16];
-    uint8_t length;
-    bool alive;
-    bool v4;
-    Table* table;
   };
   struct Table {
     Table(RouteDistinguisher rd, EpochDomain* epochs) : rd(rd), v4(4, epochs), v6(16, epochs) {}
@@ -215,9 +205,6 @@ class Rib {
   };
   static constexpr size_t kStripes = 4096;
 
-  using NextHopPool = InternPool<InternedNextHop>;
-  using AttributePool = InternPool<InternedAttributes>;
-
   bool PeerVisible(uint32_t peer) const {
     const uint8_t s = peer_state_[peer].load(std::memory_order_acquire);
     return s == kLive || s == kStale;
@@ -226,21 +213,19 @@ class Rib {
   uint32_t RegisterRouter(const IpAddress& address);  // under peers_mutex_
   const Table* FindTable(RouteDistinguisher rd) const;
   Table* GetOrCreateTable(RouteDistinguisher rd);
-  SpinLock& stripe(uint32_t slot) { return stripes_[slot & (kStripes - 1)]; }
-  bool SlotMatches(uint32_t slot, const Table* table, const Prefix& prefix) const;
+  // Writers of one prefix serialize on its stripe. Lock order: trie mutex, then stripe.
+  SpinLock& StripeFor(const Table* table, const uint8_t* key, int length);
 
   static RouteSet* NewRouteSet(uint32_t size);
   static void FreeRouteSet(void* set, void*);
   void RetireRouteSet(const RouteSet* set);
   // Position of (peer, path_id) in the set, or where it would be inserted.
   size_t FindPosition(const RouteSet* set, uint32_t peer, uint32_t path_id, bool* found) const;
-  uint32_t AllocateSlot(std::vector<uint32_t>* cache);
-  static void FreeSlotDeferred(void* slot, void* self);
+  // Drops the routes matching `drop` from one prefix, removing the prefix when it empties.
+  // Returns the number dropped. The caller is pinned.
+  template <typename Drop>
+  size_t RemoveRoutes(Table* table, bool v4, const uint8_t* key, int length, Drop drop);
   static void FreePeerDeferred(void* peer, void* self);
-  // Removes an emptied prefix. Caller holds the trie mutex and the stripe lock.
-  void KillSlotLocked(uint32_t slot);
-  // Drops routes matching `drop` from a slot; handles the emptied-prefix case.
-  void RemoveRoutesFromSlot(uint32_t slot, const std::function<bool(const Route&)>& drop);
   void ReleaseRoute(const Route& route) {
     next_hops_.Release(route.next_hop);
     attributes_.Release(route.attributes);
@@ -248,19 +233,12 @@ class Rib {
 
   const Config config_;
   EpochDomain epochs_;
-  NextHopPool next_hops_;
-  AttributePool attributes_;
-
-  // Prefix slots: trie value -> current route set. Slot 0 is never used.
-  ChunkedArray<std::atomic<const RouteSet*>> sets_;
-  ChunkedArray<SlotKey> slot_keys_;
+  InternPool<InternedNextHop> next_hops_;
+  InternPool<InternedAttributes> attributes_;
   std::unique_ptr<SpinLock[]> stripes_;
-  std::mutex slot_pool_mutex_;  // leaf lock
-  std::vector<uint32_t> free_slots_;
-  std::atomic<uint32_t> next_slot_{1};
 
   // Tables by RD. Tables live as long as the RIB.
-  std::mutex tables_mutex_;
+  mutable std::mutex tables_mutex_;
   std::vector<std::unique_ptr<Table>> owned_tables_;
   std::atomic<const TableDirectory*> tables_;
   Table* global_table_;
@@ -279,12 +257,17 @@ class Rib {
   std::unique_ptr<RouterSlot[]> routers_;
   uint32_t router_count_ = 0;
 
-  // Sweep state, under sweep_mutex_.
+  // Sweep state, under sweep_mutex_: a pass walks every table in prefix order.
   std::mutex sweep_mutex_;
   bool sweeping_ = false;
   std::vector<PeerId> sweep_peers_;
-  std::unique_ptr<std::atomic<bool>[]> sweep_mask_;
-  uint32_t sweep_cursor_ = 1;
+  std::unique_ptr<bool[]> sweep_mask_;
+  std::vector<Table*> sweep_tables_;
+  size_t sweep_table_ = 0;
+  bool sweep_v6_ = false;
+  bool sweep_has_cursor_ = false;
+  PrefixTrie::Entry sweep_cursor_{};
+  EpochDomain::Participant* sweep_participant_ = nullptr;
 };
 
 }  // namespace ribflow

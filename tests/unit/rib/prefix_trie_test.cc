@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <map>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "common/ip_address.h"
@@ -11,10 +14,13 @@
 namespace ribflow {
 namespace {
 
+const void* V(uintptr_t v) { return reinterpret_cast<const void*>(v); }
+uintptr_t U(const void* v) { return reinterpret_cast<uintptr_t>(v); }
+
 // Brute-force reference: every stored prefix containing the address, longest first.
-std::vector<std::pair<int, uint32_t>> Expected(const std::map<Prefix, uint32_t>& model,
-                                               const IpAddress& a) {
-  std::vector<std::pair<int, uint32_t>> out;
+std::vector<std::pair<int, uintptr_t>> Expected(const std::map<Prefix, uintptr_t>& model,
+                                                const IpAddress& a) {
+  std::vector<std::pair<int, uintptr_t>> out;
   for (const auto& [p, v] : model) {
     if (p.Contains(a)) out.push_back({p.length, v});
   }
@@ -22,22 +28,29 @@ std::vector<std::pair<int, uint32_t>> Expected(const std::map<Prefix, uint32_t>&
   return out;
 }
 
-std::vector<std::pair<int, uint32_t>> Matched(const PrefixTrie& trie, const IpAddress& a) {
-  std::vector<std::pair<int, uint32_t>> out;
+std::vector<std::pair<int, uintptr_t>> Matched(const PrefixTrie& trie, const IpAddress& a) {
+  std::vector<std::pair<int, uintptr_t>> out;
   PrefixTrie::Matcher m(trie, a.family_bytes());
-  uint32_t v;
+  const void* v;
   int len;
-  while (m.Next(&v, &len)) out.push_back({len, v});
+  while (m.Next(&v, &len)) out.push_back({len, U(v)});
   return out;
+}
+
+Prefix ToPrefix(const PrefixTrie::Entry& e, bool v4) {
+  IpAddress a = v4 ? IpAddress::FromV4((uint32_t{e.key[0]} << 24) | (uint32_t{e.key[1]} << 16) |
+                                       (uint32_t{e.key[2]} << 8) | e.key[3])
+                   : IpAddress::FromV6Bytes(e.key);
+  return Prefix{a, e.length};
 }
 
 class PrefixTrieTest : public ::testing::TestWithParam<bool> {};
 
-TEST_P(PrefixTrieTest, RandomInsertRemoveMatchesBruteForce) {
+TEST_P(PrefixTrieTest, RandomInsertRemoveStoreMatchesBruteForce) {
   const bool v4 = GetParam();
   EpochDomain epochs;
   PrefixTrie trie(v4 ? 4 : 16, &epochs);
-  std::map<Prefix, uint32_t> model;
+  std::map<Prefix, uintptr_t> model;
   std::mt19937_64 rng(v4 ? 1 : 2);
   const int bits = v4 ? 32 : 128;
   // A narrow address space so prefixes nest and share nodes often.
@@ -49,18 +62,23 @@ TEST_P(PrefixTrieTest, RandomInsertRemoveMatchesBruteForce) {
     b[15] = rng() & 0xff;
     return IpAddress::FromV6(b);
   };
-  uint32_t next_value = 1;
+  uintptr_t next_value = 1;
   for (int step = 0; step < 20000; ++step) {
     const int length = std::uniform_int_distribution<int>(0, bits)(rng);
     const Prefix p = *Prefix::Make(random_address(), length);
-    if (rng() % 3 != 0) {
-      const uint32_t existing = trie.Insert(p.address.family_bytes(), p.length, next_value);
+    const int op = rng() % 4;
+    if (op < 2) {
+      const void* existing = trie.Insert(p.address.family_bytes(), p.length, V(next_value));
       if (model.count(p)) {
-        EXPECT_EQ(existing, model[p]);
+        EXPECT_EQ(U(existing), model[p]);
       } else {
-        EXPECT_EQ(existing, PrefixTrie::kNoValue);
+        EXPECT_EQ(existing, nullptr);
         model[p] = next_value++;
       }
+    } else if (op == 2) {
+      const bool present = model.count(p);
+      EXPECT_EQ(trie.Store(p.address.family_bytes(), p.length, V(next_value)), present);
+      if (present) model[p] = next_value++;
     } else {
       EXPECT_EQ(trie.Remove(p.address.family_bytes(), p.length), model.erase(p) == 1);
     }
@@ -71,7 +89,28 @@ TEST_P(PrefixTrieTest, RandomInsertRemoveMatchesBruteForce) {
     }
   }
   EXPECT_EQ(trie.prefix_count(), model.size());
-  for (const auto& [p, v] : model) EXPECT_EQ(trie.Find(p.address.family_bytes(), p.length), v);
+  for (const auto& [p, v] : model) EXPECT_EQ(U(trie.Find(p.address.family_bytes(), p.length)), v);
+
+  // Collect walks every prefix in (address, length) order, in resumable batches.
+  std::vector<PrefixTrie::Entry> all, batch;
+  PrefixTrie::Entry cursor{};
+  bool has_cursor = false;
+  for (;;) {
+    batch.clear();
+    trie.Collect(has_cursor ? &cursor : nullptr, 7, &batch);
+    all.insert(all.end(), batch.begin(), batch.end());
+    if (batch.size() < 7) break;
+    cursor = batch.back();
+    has_cursor = true;
+  }
+  ASSERT_EQ(all.size(), model.size());
+  auto it = model.begin();  // std::map orders Prefix by (address, length): the same order
+  for (const auto& e : all) {
+    EXPECT_EQ(ToPrefix(e, v4), it->first);
+    EXPECT_EQ(U(e.value), it->second);
+    ++it;
+  }
+
   // Removing everything frees every node but the root.
   for (const auto& [p, v] : model) ASSERT_TRUE(trie.Remove(p.address.family_bytes(), p.length));
   epochs.Drain();
@@ -88,13 +127,50 @@ TEST(PrefixTrieEdgeTest, DefaultRouteAndHostRoutes) {
   const auto d = *Prefix::Parse("0.0.0.0/0");
   const auto h = *Prefix::Parse("10.1.2.3/32");
   const auto e = *Prefix::Parse("10.1.2.0/24");
-  trie.Insert(d.address.family_bytes(), 0, 1);
-  trie.Insert(h.address.family_bytes(), 32, 2);
-  trie.Insert(e.address.family_bytes(), 24, 3);
+  trie.Insert(d.address.family_bytes(), 0, V(1));
+  trie.Insert(h.address.family_bytes(), 32, V(2));
+  trie.Insert(e.address.family_bytes(), 24, V(3));
   auto m = Matched(trie, *IpAddress::Parse("10.1.2.3"));
-  EXPECT_EQ(m, (std::vector<std::pair<int, uint32_t>>{{32, 2}, {24, 3}, {0, 1}}));
+  EXPECT_EQ(m, (std::vector<std::pair<int, uintptr_t>>{{32, 2}, {24, 3}, {0, 1}}));
   m = Matched(trie, *IpAddress::Parse("10.1.3.3"));
-  EXPECT_EQ(m, (std::vector<std::pair<int, uint32_t>>{{0, 1}}));
+  EXPECT_EQ(m, (std::vector<std::pair<int, uintptr_t>>{{0, 1}}));
+}
+
+// A value writer storing into one prefix while a structural writer keeps copying the node
+// that holds it (inserting and removing neighbours): the last stored value always survives.
+TEST(PrefixTrieConcurrencyTest, StoreIsNeverLostToAConcurrentNodeCopy) {
+  EpochDomain epochs;
+  PrefixTrie trie(4, &epochs);
+  const auto target = *Prefix::Parse("10.1.2.0/24");
+  trie.Insert(target.address.family_bytes(), 24, V(1));
+  std::atomic<bool> stop{false};
+  std::thread structural([&] {
+    auto* me = epochs.Register();
+    for (uint32_t i = 0; !stop.load(); ++i) {
+      const auto p = *Prefix::Make(IpAddress::FromV4(0x0a010000u | ((i % 200 + 3) << 8)), 24);
+      std::lock_guard lock(trie.mutex());
+      me->Pin();
+      if (!trie.Remove(p.address.family_bytes(), 24)) trie.Insert(p.address.family_bytes(), 24, V(7));
+      me->Unpin();
+    }
+    epochs.Unregister(me);
+  });
+  auto* me = epochs.Register();
+  for (uintptr_t v = 2; v < 20000; ++v) {
+    me->Pin();
+    ASSERT_TRUE(trie.Store(target.address.family_bytes(), 24, V(v)));
+    me->Unpin();
+    if (v % 16 == 0) {
+      // Let the structural writer copy the node, then check nothing was lost.
+      std::this_thread::yield();
+      me->Pin();
+      ASSERT_EQ(U(trie.Find(target.address.family_bytes(), 24)), v);
+      me->Unpin();
+    }
+  }
+  stop = true;
+  structural.join();
+  epochs.Unregister(me);
 }
 
 }  // namespace

@@ -1,0 +1,469 @@
+#include "rib/rib_bench.h"
+
+#include <fmt/format.h>
+#include <malloc.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <thread>
+
+#include "rib/global_lock_rib.h"
+#include "rib/rib.h"
+#include "rib/workload.h"
+
+namespace ribflow::bench {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// --- timing ---------------------------------------------------------------------------------
+
+// Cycle counter reads that do not let the timed lookup leak outside them.
+inline uint64_t TimerStart() {
+  _mm_lfence();
+  return __rdtsc();
+}
+inline uint64_t TimerStop() {
+  unsigned aux;
+  const uint64_t t = __rdtscp(&aux);
+  _mm_lfence();
+  return t;
+}
+
+// Log-linear histogram of cycle counts: exact below 2048, then 128 sub-buckets per power of 2.
+class Histogram {
+ public:
+  Histogram() : buckets_(2048 + 64 * 128, 0) {}
+  void Add(uint64_t v) {
+    ++buckets_[Index(v)];
+    ++count_;
+    max_ = std::max(max_, v);
+  }
+  void Merge(const Histogram& o) {
+    for (size_t i = 0; i < buckets_.size(); ++i) buckets_[i] += o.buckets_[i];
+    count_ += o.count_;
+    max_ = std::max(max_, o.max_);
+  }
+  uint64_t Percentile(double q) const {
+    if (count_ == 0) return 0;
+    const uint64_t rank = static_cast<uint64_t>(std::ceil(q * count_));
+    uint64_t seen = 0;
+    for (size_t i = 0; i < buckets_.size(); ++i) {
+      seen += buckets_[i];
+      if (seen >= rank) return Value(i);
+    }
+    return max_;
+  }
+  uint64_t count() const { return count_; }
+  uint64_t max() const { return max_; }
+
+ private:
+  static size_t Index(uint64_t v) {
+    if (v < 2048) return v;
+    const int msb = 63 - __builtin_clzll(v);
+    return 2048 + (msb - 11) * 128 + ((v >> (msb - 7)) & 127);
+  }
+  static uint64_t Value(size_t i) {
+    if (i < 2048) return i;
+    const size_t msb = (i - 2048) / 128 + 11;
+    return (uint64_t{1} << msb) | (uint64_t{(i - 2048) % 128} << (msb - 7));
+  }
+  std::vector<uint64_t> buckets_;
+  uint64_t count_ = 0;
+  uint64_t max_ = 0;
+};
+
+double NsPerTick() {
+  const auto t0 = SteadyClock::now();
+  const uint64_t c0 = __rdtsc();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const auto t1 = SteadyClock::now();
+  const uint64_t c1 = __rdtsc();
+  return std::chrono::duration<double, std::nano>(t1 - t0).count() / double(c1 - c0);
+}
+
+size_t ResidentBytes() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  long pages = 0, resident = 0;
+  if (f != nullptr) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return static_cast<size_t>(resident) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+// --- the two implementations behind one shape -------------------------------------------------
+
+IpAddress RouterOf(int peer) { return IpAddress::FromV4(0xc0000201u + peer % 4); }
+IpAddress NextHopOf(int peer, bool v4) {
+  if (v4) return IpAddress::FromV4(0xc6336401u + peer);
+  uint8_t b[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, static_cast<uint8_t>(peer + 1)};
+  return IpAddress::FromV6(b);
+}
+
+struct RibflowImpl {
+  static constexpr const char* kName = "ribflow";
+  Rib rib;
+  std::vector<PeerId> peers;
+  struct WriterContext {
+    explicit WriterContext(RibflowImpl& impl) : writer(impl.rib) {}
+    Rib::Writer writer;
+  };
+  struct ReaderContext {
+    explicit ReaderContext(RibflowImpl& impl) : reader(impl.rib) {}
+    Rib::Reader reader;
+    LookupHints hints;
+  };
+  void AddPeer(int k) {
+    peers.push_back(rib.AddPeer({RouterOf(k), IpAddress::FromV4(0xcb007101u + k), 0,
+                                 64500u + k, RibKind::kAdjRibInPre}));
+  }
+  void Announce(WriterContext& c, int peer, const Prefix& p, const Attributes& a) {
+    (void)c.writer.Announce(peers[peer], 0, p, 0, NextHopOf(peer, p.is_v4()), a.view());
+  }
+  void Withdraw(WriterContext& c, int peer, const Prefix& p) {
+    c.writer.Withdraw(peers[peer], 0, p, 0);
+  }
+  void Flush(int peer) { rib.FlushPeerNow(peers[peer], 4096); }
+  // One lookup as the outlet does it: pin, match, read the fields enrichment needs, unpin.
+  static bool Lookup(ReaderContext& c, const IpAddress& a, uint64_t* sink) {
+    c.reader.Pin();
+    LookupResult r;
+    const bool found = c.reader.Lookup(a, c.hints, &r);
+    if (found) *sink += r.attributes->origin_asn() + r.attributes->as_path().size() + r.prefix.length;
+    c.reader.Unpin();
+    return found;
+  }
+  void SetExporter(ReaderContext& c, const IpAddress& e) { c.hints.exporter = e; }
+  void Quiesce() { rib.epochs().Drain(); }
+  size_t prefixes() const { return rib.Stats().prefixes; }
+};
+
+struct GlobalLockImpl {
+  static constexpr const char* kName = "global-lock";
+  GlobalLockRib rib;
+  std::vector<uint32_t> peers;
+  struct WriterContext {
+    explicit WriterContext(GlobalLockImpl&) {}
+  };
+  struct ReaderContext {
+    explicit ReaderContext(GlobalLockImpl&) {}
+    std::optional<IpAddress> exporter;
+  };
+  void AddPeer(int k) { peers.push_back(rib.AddPeer(RouterOf(k))); }
+  void Announce(WriterContext&, int peer, const Prefix& p, const Attributes& a) {
+    rib.Announce(peers[peer], p, 0, NextHopOf(peer, p.is_v4()), a.view());
+  }
+  void Withdraw(WriterContext&, int peer, const Prefix& p) { rib.Withdraw(peers[peer], p, 0); }
+  void Flush(int peer) { rib.FlushPeer(peers[peer]); }
+  bool Lookup(ReaderContext& c, const IpAddress& a, uint64_t* sink) {
+    GlobalLockRib::Result r;
+    const bool found = rib.Lookup(a, c.exporter ? &*c.exporter : nullptr, &r);
+    if (found) *sink += r.origin_asn + r.as_path_length + r.length;
+    return found;
+  }
+  void SetExporter(ReaderContext& c, const IpAddress& e) { c.exporter = e; }
+  void Quiesce() {}
+  size_t prefixes() const { return 0; }
+};
+
+// --- phases --------------------------------------------------------------------------------
+
+struct Row {
+  std::string impl;
+  size_t routes = 0, prefixes = 0;
+  int peers = 0, writers = 0, readers = 0;
+  double lookups_per_s = 0, p50 = 0, p99 = 0, p999 = 0, max = 0, writes_per_s = 0;
+  double insert_ns_per_route = 0, bytes_per_route = 0, flush_ms = 0, flush_max_lookup_us = 0;
+};
+
+struct ImplFigures {
+  double insert_ns_per_route = 0, bytes_per_route = 0, flush_ms = 0, flush_max_lookup_us = 0;
+  size_t routes = 0, prefixes = 0;
+};
+
+template <typename Impl>
+class Runner {
+ public:
+  Runner(const RibBenchConfig& config, const Workload& w, double ns_per_tick)
+      : config_(config), w_(w), ns_per_tick_(ns_per_tick) {}
+
+  std::vector<Row> Run() {
+    malloc_trim(0);
+    const size_t rss_before = ResidentBytes();
+    auto impl = std::make_unique<Impl>();
+    ImplFigures f;
+    for (int k = 0; k < config_.peers; ++k) impl->AddPeer(k);
+    {
+      typename Impl::WriterContext c(*impl);
+      const auto t0 = SteadyClock::now();
+      for (size_t i = 0; i < w_.table.size(); ++i) impl->Announce(c, 0, w_.table[i].prefix, w_.PathFor(i, 0));
+      const auto t1 = SteadyClock::now();
+      f.insert_ns_per_route = std::chrono::duration<double, std::nano>(t1 - t0).count() / w_.table.size();
+      for (int k = 1; k < config_.peers; ++k) {
+        for (size_t i = 0; i < w_.table.size(); ++i) impl->Announce(c, k, w_.table[i].prefix, w_.PathFor(i, k));
+      }
+    }
+    impl->Quiesce();
+    f.routes = w_.table.size() * config_.peers;
+    f.prefixes = impl->prefixes();
+    f.bytes_per_route = double(ResidentBytes() - rss_before) / f.routes;
+    Progress(fmt::format("{}: loaded {} routes, {:.0f} ns/route insert, {:.1f} B/route", Impl::kName,
+                         f.routes, f.insert_ns_per_route, f.bytes_per_route));
+
+    std::vector<Row> rows;
+    for (int writers : config_.writers) rows.push_back(Concurrent(*impl, writers, f));
+    Flush(*impl, &f);
+    for (Row& r : rows) {
+      r.flush_ms = f.flush_ms;
+      r.flush_max_lookup_us = f.flush_max_lookup_us;
+    }
+    impl.reset();
+    malloc_trim(0);
+    return rows;
+  }
+
+ private:
+  void Progress(const std::string& s) const { std::fprintf(stderr, "%s\n", s.c_str()); }
+
+  // Readers run until `stop`; while `window` is set they also track their slowest lookup.
+  struct ReaderState {
+    Histogram histogram;
+    uint64_t lookups = 0;
+    uint64_t window_max = 0;
+    uint64_t sink = 0;
+  };
+  void ReaderLoop(Impl& impl, size_t index, ReaderState* state) {
+    typename Impl::ReaderContext c(impl);
+    impl.SetExporter(c, RouterOf(0));
+    const auto& addresses = w_.lookup_addresses;
+    size_t i = (index * 7919) % addresses.size();
+    while (!stop_.load(std::memory_order_relaxed)) {
+      const bool in_window = window_.load(std::memory_order_relaxed);
+      for (int k = 0; k < 256; ++k) {
+        const IpAddress& a = addresses[i];
+        if (++i == addresses.size()) i = 0;
+        const uint64_t t0 = TimerStart();
+        impl.Lookup(c, a, &state->sink);
+        const uint64_t dt = TimerStop() - t0;
+        state->histogram.Add(dt);
+        if (in_window) state->window_max = std::max(state->window_max, dt);
+      }
+      state->lookups += 256;
+    }
+  }
+
+  // One peer per writer: 20% withdrawals, 20% new announcements, 60% attribute changes.
+  void WriterLoop(Impl& impl, int peer, uint64_t* writes) {
+    typename Impl::WriterContext c(impl);
+    std::mt19937_64 rng(config_.seed * 1000 + peer);
+    const size_t n = w_.table.size();
+    std::vector<uint8_t> variant(n, static_cast<uint8_t>(peer % Workload::kVariants));
+    std::vector<uint8_t> present(n, 1);
+    std::vector<uint32_t> withdrawn;
+    uint64_t count = 0;
+    while (!stop_.load(std::memory_order_relaxed)) {
+      for (int k = 0; k < 64; ++k, ++count) {
+        const int op = static_cast<int>(rng() % 100);
+        size_t i = rng() % n;
+        if (op < 20) {
+          for (int tries = 0; tries < 8 && !present[i]; ++tries) i = rng() % n;
+          if (present[i]) {
+            impl.Withdraw(c, peer, w_.table[i].prefix);
+            present[i] = 0;
+            withdrawn.push_back(static_cast<uint32_t>(i));
+            continue;
+          }
+        } else if (op < 40 && !withdrawn.empty()) {
+          const size_t j = rng() % withdrawn.size();
+          i = withdrawn[j];
+          withdrawn[j] = withdrawn.back();
+          withdrawn.pop_back();
+        } else {
+          variant[i] = static_cast<uint8_t>((variant[i] + 1) % Workload::kVariants);
+        }
+        impl.Announce(c, peer, w_.table[i].prefix, w_.PathFor(i, variant[i]));
+        if (!present[i]) {
+          present[i] = 1;
+          auto it = std::find(withdrawn.begin(), withdrawn.end(), static_cast<uint32_t>(i));
+          if (it != withdrawn.end()) {
+            *it = withdrawn.back();
+            withdrawn.pop_back();
+          }
+        }
+      }
+    }
+    *writes = count;
+  }
+
+  Row Concurrent(Impl& impl, int writers, const ImplFigures& f) {
+    stop_ = false;
+    window_ = false;
+    std::vector<ReaderState> readers(config_.readers);
+    std::vector<uint64_t> writes(writers, 0);
+    std::vector<std::thread> threads;
+    for (int r = 0; r < config_.readers; ++r) {
+      threads.emplace_back([&, r] { ReaderLoop(impl, r, &readers[r]); });
+    }
+    for (int wi = 0; wi < writers; ++wi) {
+      threads.emplace_back([&, wi] { WriterLoop(impl, wi % config_.peers, &writes[wi]); });
+    }
+    const auto t0 = SteadyClock::now();
+    std::this_thread::sleep_for(std::chrono::duration<double>(config_.seconds));
+    stop_ = true;
+    for (auto& t : threads) t.join();
+    const double elapsed = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+    impl.Quiesce();
+
+    Histogram all;
+    uint64_t lookups = 0;
+    for (auto& r : readers) {
+      all.Merge(r.histogram);
+      lookups += r.lookups;
+    }
+    uint64_t total_writes = 0;
+    for (uint64_t wcount : writes) total_writes += wcount;
+    Row row;
+    row.impl = Impl::kName;
+    row.routes = f.routes;
+    row.prefixes = f.prefixes;
+    row.peers = config_.peers;
+    row.writers = writers;
+    row.readers = config_.readers;
+    row.lookups_per_s = lookups / elapsed;
+    row.p50 = all.Percentile(0.50) * ns_per_tick_;
+    row.p99 = all.Percentile(0.99) * ns_per_tick_;
+    row.p999 = all.Percentile(0.999) * ns_per_tick_;
+    row.max = all.max() * ns_per_tick_;
+    row.writes_per_s = total_writes / elapsed;
+    row.insert_ns_per_route = f.insert_ns_per_route;
+    row.bytes_per_route = f.bytes_per_route;
+    Progress(fmt::format("{}: writers={} p50={:.0f}ns p99={:.0f}ns writes/s={:.0f}", Impl::kName,
+                         writers, row.p50, row.p99, row.writes_per_s));
+    return row;
+  }
+
+  // Flushes the last full-table peer (one no writer touched) while readers run.
+  void Flush(Impl& impl, ImplFigures* f) {
+    stop_ = false;
+    window_ = false;
+    std::vector<ReaderState> readers(config_.readers);
+    std::vector<std::thread> threads;
+    for (int r = 0; r < config_.readers; ++r) {
+      threads.emplace_back([&, r] { ReaderLoop(impl, r, &readers[r]); });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // readers warm
+    window_ = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // readers saw the flag
+    const auto t0 = SteadyClock::now();
+    impl.Flush(config_.peers - 1);
+    const auto t1 = SteadyClock::now();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    window_ = false;
+    stop_ = true;
+    for (auto& t : threads) t.join();
+    f->flush_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    uint64_t worst = 0;
+    for (auto& r : readers) worst = std::max(worst, r.window_max);
+    f->flush_max_lookup_us = worst * ns_per_tick_ / 1000.0;
+    Progress(fmt::format("{}: flush {:.1f} ms, slowest lookup meanwhile {:.1f} us", Impl::kName,
+                         f->flush_ms, f->flush_max_lookup_us));
+  }
+
+  const RibBenchConfig& config_;
+  const Workload& w_;
+  const double ns_per_tick_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> window_{false};
+};
+
+void PrintJson(const Row& r, const std::string& source, double timer_ns) {
+  std::printf(
+      "%s\n",
+      fmt::format(
+          "{{\"impl\":\"{}\",\"table\":\"{}\",\"routes\":{},\"prefixes\":{},\"peers\":{},"
+          "\"writers\":{},\"readers\":{},\"lookups_per_s\":{:.0f},\"lookup_p50_ns\":{:.1f},"
+          "\"lookup_p99_ns\":{:.1f},\"lookup_p999_ns\":{:.1f},\"lookup_max_ns\":{:.0f},"
+          "\"writes_per_s\":{:.0f},\"insert_ns_per_route\":{:.1f},\"bytes_per_route\":{:.1f},"
+          "\"flush_ms\":{:.1f},\"flush_max_lookup_us\":{:.1f},\"timer_overhead_ns\":{:.1f}}}",
+          r.impl, source, r.routes, r.prefixes, r.peers, r.writers, r.readers, r.lookups_per_s,
+          r.p50, r.p99, r.p999, r.max, r.writes_per_s, r.insert_ns_per_route, r.bytes_per_route,
+          r.flush_ms, r.flush_max_lookup_us, timer_ns)
+          .c_str());
+}
+
+void PrintTable(const std::vector<Row>& rows, const std::string& source, double timer_ns) {
+  std::printf("table: %s, timer overhead %.1f ns (included in latencies)\n", source.c_str(), timer_ns);
+  std::printf("%-12s %6s %5s %7s %10s %8s %8s %9s %10s %10s %9s %8s %9s %11s\n", "impl", "peers",
+              "rdrs", "writers", "lookups/s", "p50 ns", "p99 ns", "p99.9 ns", "max ns",
+              "writes/s", "insert ns", "B/route", "flush ms", "flush max us");
+  for (const Row& r : rows) {
+    std::printf("%-12s %6d %5d %7d %10.0f %8.1f %8.1f %9.1f %10.0f %10.0f %9.1f %8.1f %9.1f %11.1f\n",
+                r.impl.c_str(), r.peers, r.readers, r.writers, r.lookups_per_s, r.p50, r.p99, r.p999,
+                r.max, r.writes_per_s, r.insert_ns_per_route, r.bytes_per_route, r.flush_ms,
+                r.flush_max_lookup_us);
+  }
+  // Ratios between implementations, row by row (same writers count).
+  for (const Row& a : rows) {
+    if (a.impl != "ribflow") continue;
+    for (const Row& b : rows) {
+      if (b.impl != "global-lock" || b.writers != a.writers) continue;
+      std::printf("writers=%d: global-lock/ribflow p99 %.1fx, p99.9 %.1fx, lookups/s %.2fx\n",
+                  a.writers, b.p99 / a.p99, b.p999 / a.p999, a.lookups_per_s / b.lookups_per_s);
+    }
+  }
+}
+
+double TimerOverheadNs(double ns_per_tick) {
+  Histogram h;
+  for (int i = 0; i < 100000; ++i) {
+    const uint64_t t0 = TimerStart();
+    h.Add(TimerStop() - t0);
+  }
+  return h.Percentile(0.5) * ns_per_tick;
+}
+
+}  // namespace
+
+int RunRibBench(const RibBenchConfig& config) {
+  if (config.peers < 1 || config.readers < 1) {
+    std::fprintf(stderr, "--peers and --readers must be at least 1\n");
+    return 2;
+  }
+  auto workload = BuildWorkload(config.table, config.lookup_addresses, config.seed);
+  if (!workload.ok()) {
+    std::fprintf(stderr, "%s\n", workload.status().ToString().c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "table %s: %zu prefixes, %zu distinct paths\n", workload->source.c_str(),
+               workload->table.size(), workload->paths.size());
+  const double ns_per_tick = NsPerTick();
+  const double timer_ns = TimerOverheadNs(ns_per_tick);
+  std::vector<Row> rows;
+  for (const std::string& impl : config.impls) {
+    std::vector<Row> r;
+    if (impl == "ribflow") {
+      r = Runner<RibflowImpl>(config, *workload, ns_per_tick).Run();
+    } else if (impl == "global-lock") {
+      r = Runner<GlobalLockImpl>(config, *workload, ns_per_tick).Run();
+    } else {
+      std::fprintf(stderr, "unknown --impl %s (ribflow, global-lock)\n", impl.c_str());
+      return 2;
+    }
+    rows.insert(rows.end(), r.begin(), r.end());
+  }
+  if (config.json) {
+    for (const Row& r : rows) PrintJson(r, workload->source, timer_ns);
+  } else {
+    PrintTable(rows, workload->source, timer_ns);
+  }
+  return 0;
+}
+
+}  // namespace ribflow::bench

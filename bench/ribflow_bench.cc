@@ -1,0 +1,51 @@
+// ribflow-bench: the project's benchmarks that need more than a micro-benchmark (threads,
+// latency distributions, memory, peers side by side). One subcommand per component.
+#include <CLI/CLI.hpp>
+
+#include "rib/rib_bench.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ribflow benchmarks"};
+  app.require_subcommand(1);
+
+  ribflow::bench::RibBenchConfig rib;
+  std::string impls = "ribflow,global-lock";
+  std::string writers = "0,1";
+  auto* rib_cmd = app.add_subcommand("rib", "RIB: lookups under writers, insert, memory, flush");
+  rib_cmd->add_option("--table", rib.table,
+                      "prefix table (PREFIX ASN per line, gzip ok); default: synthetic table with "
+                      "the real one's size and prefix-length distribution");
+  rib_cmd->add_option("--impl", impls, "comma-separated: ribflow,global-lock")->capture_default_str();
+  rib_cmd->add_option("--peers", rib.peers, "peers each holding the full table")->capture_default_str();
+  rib_cmd->add_option("--readers", rib.readers, "lookup threads")->capture_default_str();
+  rib_cmd->add_option("--writers", writers, "comma-separated writer counts, one phase each")
+      ->capture_default_str();
+  rib_cmd->add_option("--seconds", rib.seconds, "duration of each concurrent phase")
+      ->capture_default_str();
+  rib_cmd->add_option("--seed", rib.seed, "random seed")->capture_default_str();
+  rib_cmd->add_option("--lookup-addresses", rib.lookup_addresses, "distinct lookup addresses")
+      ->capture_default_str();
+  rib_cmd->add_flag("--json", rib.json, "one JSON object per impl and writer count");
+
+  CLI11_PARSE(app, argc, argv);
+
+  auto split = [](const std::string& s) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= s.size()) {
+      const size_t comma = s.find(',', start);
+      const size_t end = comma == std::string::npos ? s.size() : comma;
+      if (end > start) out.push_back(s.substr(start, end - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    return out;
+  };
+  if (rib_cmd->parsed()) {
+    rib.impls = split(impls);
+    rib.writers.clear();
+    for (const auto& w : split(writers)) rib.writers.push_back(std::stoi(w));
+    return ribflow::bench::RunRibBench(rib);
+  }
+  return 0;
+}
