@@ -53,14 +53,14 @@ InternedAttributes* InternedAttributes::Create(const AttributesView& a, uint64_t
   o->as_path_size_ = path;
   o->communities_size_ = comm;
   o->large_communities_size_ = large;
-  std::memcpy(const_cast<uint64_t*>(o->route_targets().data()), a.route_targets.data(),
-              rt * sizeof(uint64_t));
-  std::memcpy(const_cast<uint32_t*>(o->as_path().data()), a.as_path.data(),
-              path * sizeof(uint32_t));
-  std::memcpy(const_cast<uint32_t*>(o->communities().data()), a.communities.data(),
-              comm * sizeof(uint32_t));
-  std::memcpy(const_cast<LargeCommunity*>(o->large_communities().data()),
-              a.large_communities.data(), large * sizeof(LargeCommunity));
+  // memcpy's source must not be null even for zero bytes, and empty spans may have no data.
+  auto copy = [](auto* to, auto from, size_t n) {
+    if (n) std::memcpy(to, from.data(), n * sizeof(*to));
+  };
+  copy(const_cast<uint64_t*>(o->route_targets().data()), a.route_targets, rt);
+  copy(const_cast<uint32_t*>(o->as_path().data()), a.as_path, path);
+  copy(const_cast<uint32_t*>(o->communities().data()), a.communities, comm);
+  copy(const_cast<LargeCommunity*>(o->large_communities().data()), a.large_communities, large);
   return o;
 }
 

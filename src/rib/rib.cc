@@ -252,7 +252,7 @@ Rib::Table* Rib::GetOrCreateTable(RouteDistinguisher rd) {
 }
 
 SpinLock& Rib::StripeFor(const Table* table, const uint8_t* key, int length) {
-  uint64_t a, b = 0;
+  uint64_t a = 0, b = 0;
   std::memcpy(&a, key, 4);
   if (length > 32) {
     std::memcpy(&a, key, 8);
