@@ -82,6 +82,20 @@ void EpochDomain::Retire(void* object, Deleter deleter, void* context) {
   }
 }
 
+void EpochDomain::RetireMany(const std::vector<void*>& objects, Deleter deleter, void* context) {
+  if (objects.empty()) return;
+  FullFence();
+  const uint64_t epoch = global_epoch_.load(std::memory_order_relaxed);
+  Shard& shard = shards_[std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards];
+  {
+    std::lock_guard lock(shard.mutex);
+    for (void* o : objects) shard.items.push_back({o, deleter, context, epoch});
+  }
+  retired_count_.fetch_add(objects.size(), std::memory_order_relaxed);
+  TryAdvance();
+  CollectShard(shard, /*wait=*/false);
+}
+
 size_t EpochDomain::CollectShard(Shard& shard, bool wait) {
   const uint64_t global = global_epoch_.load(std::memory_order_acquire);
   std::vector<Retired> ready;
@@ -103,8 +117,12 @@ size_t EpochDomain::CollectShard(Shard& shard, bool wait) {
     }
     items.resize(kept);
   }
-  // Deleters run outside the shard lock: they may retire further objects.
-  for (const Retired& r : ready) r.deleter(r.object, r.context);
+  // Deleters run outside the shard lock: they may retire further objects. Freeing touches
+  // each object's allocator header, scattered in memory: prefetch a few ahead.
+  for (size_t i = 0; i < ready.size(); ++i) {
+    if (i + 8 < ready.size()) __builtin_prefetch(ready[i + 8].object);
+    ready[i].deleter(ready[i].object, ready[i].context);
+  }
   retired_count_.fetch_sub(ready.size(), std::memory_order_relaxed);
   return ready.size();
 }

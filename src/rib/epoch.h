@@ -62,6 +62,8 @@ class EpochDomain {
   // Defers deleter(object, context) until no reader can still hold `object`. Call after the
   // object has been unlinked from every shared structure. Thread-safe; occasionally collects.
   void Retire(void* object, Deleter deleter, void* context);
+  // Retire for many objects sharing a deleter: one fence and one lock.
+  void RetireMany(const std::vector<void*>& objects, Deleter deleter, void* context);
 
   // Tries to advance the epoch and frees whatever became safe. Returns the number freed.
   size_t Collect();

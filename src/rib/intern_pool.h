@@ -59,6 +59,11 @@ class InternPool {
     return object;
   }
 
+  // Another reference to an object the caller already holds one to.
+  void AddRef(const Object* object) {
+    const_cast<Object*>(object)->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+
   void Release(const Object* object) {
     auto* o = const_cast<Object*>(object);
     if (o->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;

@@ -81,9 +81,8 @@ void PrefixTrie::FreeSubtree(TrieNode* node) {
 
 // Builds a node from `from` (or an empty one) with at most one prefix added or removed and at
 // most one child added or removed (-1 = none).
-TrieNode* PrefixTrie::NewNode(TrieNode* from, int add_prefix, const void* value,
-                              int remove_prefix, int add_child, TrieNode* child,
-                              int remove_child) {
+TrieNode* PrefixTrie::NewNode(TrieNode* from, int add_prefix, const void* value, int remove_prefix,
+                              int add_child, TrieNode* child, int remove_child) {
   uint64_t prefix_bits[8] = {}, child_bits[4] = {};
   if (from != nullptr) {
     // Value writers that wrote a cell before this point are seen by the copy below; those
@@ -118,28 +117,37 @@ TrieNode* PrefixTrie::NewNode(TrieNode* from, int add_prefix, const void* value,
   // read seq_cst to pair with Store().
   const unsigned old_children = from ? from->child_count : 0;
   const unsigned old_values = from ? from->prefix_count : 0;
-  const unsigned child_at = add_child >= 0    ? (from ? Rank(from->child_bits, add_child) : 0)
+  const unsigned child_at = add_child >= 0      ? (from ? Rank(from->child_bits, add_child) : 0)
                             : remove_child >= 0 ? Rank(from->child_bits, remove_child)
                                                 : old_children;
-  const unsigned value_at = add_prefix >= 0    ? (from ? Rank(from->prefix_bits, add_prefix) : 0)
+  const unsigned value_at = add_prefix >= 0      ? (from ? Rank(from->prefix_bits, add_prefix) : 0)
                             : remove_prefix >= 0 ? Rank(from->prefix_bits, remove_prefix)
                                                  : old_values;
-  unsigned out = 0;
-  for (unsigned in = 0; in < old_children; ++in) {
-    if (in == child_at && add_child >= 0) new (&node->children()[out++]) std::atomic<TrieNode*>(child);
-    if (in == child_at && remove_child >= 0) continue;
-    new (&node->children()[out++])
-        std::atomic<TrieNode*>(from->children()[in].load(std::memory_order_relaxed));
+  // Three segments each: before the change, the change, after it.
+  {
+    std::atomic<TrieNode*>* to = node->children();
+    const std::atomic<TrieNode*>* in = from ? from->children() : nullptr;
+    const unsigned skip = remove_child >= 0 ? 1 : 0;
+    for (unsigned i = 0; i < child_at; ++i)
+      new (&to[i]) std::atomic<TrieNode*>(in[i].load(std::memory_order_relaxed));
+    unsigned out = child_at;
+    if (add_child >= 0) new (&to[out++]) std::atomic<TrieNode*>(child);
+    for (unsigned i = child_at + skip; i < old_children; ++i) {
+      new (&to[out++]) std::atomic<TrieNode*>(in[i].load(std::memory_order_relaxed));
+    }
   }
-  if (out < child_count) new (&node->children()[out++]) std::atomic<TrieNode*>(child);
-  out = 0;
-  for (unsigned in = 0; in < old_values; ++in) {
-    if (in == value_at && add_prefix >= 0) new (&node->values()[out++]) std::atomic<const void*>(value);
-    if (in == value_at && remove_prefix >= 0) continue;
-    new (&node->values()[out++])
-        std::atomic<const void*>(from->values()[in].load(std::memory_order_seq_cst));
+  {
+    std::atomic<const void*>* to = node->values();
+    const std::atomic<const void*>* in = from ? from->values() : nullptr;
+    const unsigned skip = remove_prefix >= 0 ? 1 : 0;
+    for (unsigned i = 0; i < value_at; ++i)
+      new (&to[i]) std::atomic<const void*>(in[i].load(std::memory_order_seq_cst));
+    unsigned out = value_at;
+    if (add_prefix >= 0) new (&to[out++]) std::atomic<const void*>(value);
+    for (unsigned i = value_at + skip; i < old_values; ++i) {
+      new (&to[out++]) std::atomic<const void*>(in[i].load(std::memory_order_seq_cst));
+    }
   }
-  if (out < prefix_count) new (&node->values()[out++]) std::atomic<const void*>(value);
   node_count_.fetch_add(1, std::memory_order_relaxed);
   node_bytes_.fetch_add(bytes, std::memory_order_relaxed);
   return node;
@@ -161,8 +169,8 @@ void PrefixTrie::Publish(TrieNode* const* path, const uint8_t* key, int depth,
     root_.store(replacement, std::memory_order_release);
   } else {
     TrieNode* parent = path[depth - 1];
-    parent->children()[Rank(parent->child_bits, key[depth - 1])].store(
-        replacement, std::memory_order_release);
+    parent->children()[Rank(parent->child_bits, key[depth - 1])].store(replacement,
+                                                                       std::memory_order_release);
   }
   epochs_->Retire(path[depth], &PrefixTrie::FreeDeferred, this);
 }
@@ -202,6 +210,17 @@ bool PrefixTrie::Store(const uint8_t* key, int length, const void* value) {
       std::this_thread::yield();  // it may have been preempted
     }
   }
+}
+
+PrefixTrie::Cell PrefixTrie::FindForUpdate(const uint8_t* key, int length) const {
+  Cell cell;
+  cell.value = FindCell(key, length, &cell.node);
+  return cell;
+}
+
+void PrefixTrie::StoreAt(const Cell& cell, const uint8_t* key, int length, const void* value) {
+  cell.value->store(value, std::memory_order_seq_cst);
+  if (cell.node->replaced.load(std::memory_order_seq_cst)) Store(key, length, value);
 }
 
 PrefixTrie::Matcher::Matcher(const PrefixTrie& trie, const uint8_t* key) : key_(key) {
@@ -287,8 +306,8 @@ bool PrefixTrie::CollectNode(const TrieNode* node, int depth, uint8_t* path, con
     }
     const TrieNode* child =
         node->children()[Rank(node->child_bits, x)].load(std::memory_order_acquire);
-    if (!CollectNode(child, depth + 1, path, child_on_path ? after : nullptr, child_on_path,
-                     budget, out)) {
+    if (!CollectNode(child, depth + 1, path, child_on_path ? after : nullptr, child_on_path, budget,
+                     out)) {
       return false;
     }
   }

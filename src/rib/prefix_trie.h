@@ -70,6 +70,16 @@ class PrefixTrie {
   // Replaces the value of a present prefix (see threading model). False when absent.
   bool Store(const uint8_t* key, int length, const void* value);
 
+  // A prefix's value cell in the node that held it when found, to read and then store without
+  // walking twice. Valid while pinned; StoreAt falls back to Store if the node was replaced.
+  struct Cell {
+    TrieNode* node = nullptr;
+    std::atomic<const void*>* value = nullptr;
+    const void* Load() const { return value ? value->load(std::memory_order_acquire) : nullptr; }
+  };
+  Cell FindForUpdate(const uint8_t* key, int length) const;
+  void StoreAt(const Cell& cell, const uint8_t* key, int length, const void* value);
+
   // Structural writers hold mutex().
   std::mutex& mutex() { return mutex_; }
   // Inserts the prefix if absent and returns nullptr; else returns the present value.

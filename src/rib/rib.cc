@@ -180,6 +180,7 @@ bool Rib::SweepFlushedPeers(size_t slot_budget) {
   }
   const auto drop = [this](const Route& r) { return sweep_mask_[r.peer]; };
   std::vector<PrefixTrie::Entry> batch;
+  std::vector<void*> retired;
   size_t visited = 0;
   while (visited < slot_budget && sweep_table_ < sweep_tables_.size()) {
     Table* table = sweep_tables_[sweep_table_];
@@ -188,9 +189,27 @@ bool Rib::SweepFlushedPeers(size_t slot_budget) {
     {
       EpochGuard guard(sweep_participant_);
       trie.Collect(sweep_has_cursor_ ? &sweep_cursor_ : nullptr, slot_budget - visited, &batch);
-      for (const PrefixTrie::Entry& e : batch) {
-        RemoveRoutes(table, !sweep_v6_, e.key, e.length, drop);
+      // The sweep is bound by memory latency, and it knows its addresses ahead: prefetch the
+      // route sets a few prefixes ahead, and the attributes of the routes it will drop from
+      // sets already fetched. (Values may be stale by the time they are used: RemoveRoutes
+      // re-reads under the stripe lock; we are pinned, so reading them is safe.)
+      constexpr size_t kSetsAhead = 8, kAttributesAhead = 4;
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (i + kSetsAhead < batch.size()) {
+          const char* set = static_cast<const char*>(batch[i + kSetsAhead].value);
+          for (int line = 0; line < 4; ++line) __builtin_prefetch(set + 64 * line);
+        }
+        if (i + kAttributesAhead < batch.size()) {
+          const auto* set = static_cast<const RouteSet*>(batch[i + kAttributesAhead].value);
+          for (uint32_t r = 0; r < set->size; ++r) {
+            if (drop(set->routes[r])) __builtin_prefetch(set->routes[r].attributes);
+          }
+        }
+        RemoveRoutes(table, !sweep_v6_, batch[i].key, batch[i].length, drop, &retired);
       }
+      // One retirement for the whole step rather than one lock round-trip per prefix.
+      epochs_.RetireMany(retired, &Rib::FreeRouteSet, nullptr);
+      retired.clear();
     }
     visited += batch.size();
     if (batch.size() < slot_budget - visited + batch.size()) {
@@ -305,7 +324,8 @@ size_t Rib::FindPosition(const RouteSet* set, uint32_t peer, uint32_t path_id,
 }
 
 template <typename Drop>
-size_t Rib::RemoveRoutes(Table* table, bool v4, const uint8_t* key, int length, Drop drop) {
+size_t Rib::RemoveRoutes(Table* table, bool v4, const uint8_t* key, int length, Drop drop,
+                         std::vector<void*>* retired) {
   PrefixTrie& trie = table->trie(v4);
   SpinLock& stripe = StripeFor(table, key, length);
   std::unique_lock stripe_lock(stripe);
@@ -314,7 +334,8 @@ size_t Rib::RemoveRoutes(Table* table, bool v4, const uint8_t* key, int length, 
     for (uint32_t i = 0; i < set->size; ++i) n += drop(set->routes[i]);
     return n;
   };
-  const auto* old = static_cast<const RouteSet*>(trie.Find(key, length));
+  PrefixTrie::Cell cell = trie.FindForUpdate(key, length);
+  const auto* old = static_cast<const RouteSet*>(cell.Load());
   if (old == nullptr) return 0;
   size_t dropped = count_dropped(old);
   if (dropped == 0) return 0;
@@ -325,7 +346,8 @@ size_t Rib::RemoveRoutes(Table* table, bool v4, const uint8_t* key, int length, 
     stripe_lock.unlock();
     trie_lock = std::unique_lock(trie.mutex());
     stripe_lock.lock();
-    old = static_cast<const RouteSet*>(trie.Find(key, length));
+    cell = trie.FindForUpdate(key, length);
+    old = static_cast<const RouteSet*>(cell.Load());
     if (old == nullptr) return 0;
     dropped = count_dropped(old);
     if (dropped == 0) return 0;
@@ -338,7 +360,7 @@ size_t Rib::RemoveRoutes(Table* table, bool v4, const uint8_t* key, int length, 
     for (uint32_t i = 0; i < old->size; ++i) {
       if (!drop(old->routes[i])) set->routes[out++] = old->routes[i];
     }
-    trie.Store(key, length, set);
+    trie.StoreAt(cell, key, length, set);
   }
   stripe_lock.unlock();
   if (trie_lock.owns_lock()) trie_lock.unlock();
@@ -347,7 +369,11 @@ size_t Rib::RemoveRoutes(Table* table, bool v4, const uint8_t* key, int length, 
     peer_routes_[old->routes[i].peer].fetch_sub(1, std::memory_order_relaxed);
     ReleaseRoute(old->routes[i]);
   }
-  RetireRouteSet(old);
+  if (retired != nullptr) {
+    retired->push_back(const_cast<RouteSet*>(old));
+  } else {
+    RetireRouteSet(old);
+  }
   return dropped;
 }
 
@@ -358,7 +384,35 @@ Rib::Writer::Writer(Rib& rib) : rib_(&rib), participant_(rib.epochs_.Register())
   if (participant_ == nullptr) throw std::runtime_error("ribflow: too many RIB readers/writers");
 }
 
-Rib::Writer::~Writer() { rib_->epochs_.Unregister(participant_); }
+Rib::Writer::~Writer() {
+  if (last_attributes_ != nullptr) rib_->attributes_.Release(last_attributes_);
+  if (last_next_hop_ != nullptr) rib_->next_hops_.Release(last_next_hop_);
+  rib_->epochs_.Unregister(participant_);
+}
+
+const InternedAttributes* Rib::Writer::InternAttributes(const AttributesView& attributes) {
+  if (last_attributes_ != nullptr && InternedAttributes::Equals(*last_attributes_, attributes)) {
+    rib_->attributes_.AddRef(last_attributes_);
+    return last_attributes_;
+  }
+  const InternedAttributes* interned = rib_->attributes_.Acquire(attributes);
+  rib_->attributes_.AddRef(interned);  // the cache's own reference
+  if (last_attributes_ != nullptr) rib_->attributes_.Release(last_attributes_);
+  last_attributes_ = interned;
+  return interned;
+}
+
+const InternedNextHop* Rib::Writer::InternNextHop(const IpAddress& next_hop) {
+  if (last_next_hop_ != nullptr && last_next_hop_->address == next_hop) {
+    rib_->next_hops_.AddRef(last_next_hop_);
+    return last_next_hop_;
+  }
+  const InternedNextHop* interned = rib_->next_hops_.Acquire(next_hop);
+  rib_->next_hops_.AddRef(interned);
+  if (last_next_hop_ != nullptr) rib_->next_hops_.Release(last_next_hop_);
+  last_next_hop_ = interned;
+  return interned;
+}
 
 absl::Status Rib::Writer::Announce(PeerId peer, RouteDistinguisher rd, const Prefix& prefix,
                                    uint32_t path_id, const IpAddress& next_hop,
@@ -367,8 +421,7 @@ absl::Status Rib::Writer::Announce(PeerId peer, RouteDistinguisher rd, const Pre
   if (peer >= rib.config_.max_peers || !rib.PeerVisible(peer)) {
     return absl::FailedPreconditionError(absl::StrCat("peer ", peer, " is not live"));
   }
-  const Route route{peer, path_id, rib.next_hops_.Acquire(next_hop),
-                    rib.attributes_.Acquire(attributes)};
+  const Route route{peer, path_id, InternNextHop(next_hop), InternAttributes(attributes)};
   EpochGuard guard(participant_);
   Table* table = rib.GetOrCreateTable(rd);
   PrefixTrie& trie = table->trie(prefix.is_v4());
@@ -376,14 +429,16 @@ absl::Status Rib::Writer::Announce(PeerId peer, RouteDistinguisher rd, const Pre
   const int length = prefix.length;
 
   std::unique_lock stripe_lock(rib.StripeFor(table, key, length));
-  const auto* old = static_cast<const RouteSet*>(trie.Find(key, length));
+  PrefixTrie::Cell cell = trie.FindForUpdate(key, length);
+  const auto* old = static_cast<const RouteSet*>(cell.Load());
   std::unique_lock<std::mutex> trie_lock;
   if (old == nullptr) {
     // A new prefix needs the trie mutex, which is taken before stripes. Re-check after.
     stripe_lock.unlock();
     trie_lock = std::unique_lock(trie.mutex());
     stripe_lock.lock();
-    old = static_cast<const RouteSet*>(trie.Find(key, length));
+    cell = trie.FindForUpdate(key, length);
+    old = static_cast<const RouteSet*>(cell.Load());
     if (old == nullptr) {
       RouteSet* set = NewRouteSet(1);
       set->routes[0] = route;
@@ -406,7 +461,7 @@ absl::Status Rib::Writer::Announce(PeerId peer, RouteDistinguisher rd, const Pre
     RouteSet* set = NewRouteSet(old->size);
     std::memcpy(set->routes, old->routes, old->size * sizeof(Route));
     set->routes[pos] = route;
-    trie.Store(key, length, set);
+    trie.StoreAt(cell, key, length, set);
     stripe_lock.unlock();
     rib.ReleaseRoute(previous);
   } else {
@@ -414,7 +469,7 @@ absl::Status Rib::Writer::Announce(PeerId peer, RouteDistinguisher rd, const Pre
     std::memcpy(set->routes, old->routes, pos * sizeof(Route));
     std::memcpy(set->routes + pos + 1, old->routes + pos, (old->size - pos) * sizeof(Route));
     set->routes[pos] = route;
-    trie.Store(key, length, set);
+    trie.StoreAt(cell, key, length, set);
     stripe_lock.unlock();
     rib.peer_routes_[peer].fetch_add(1, std::memory_order_relaxed);
   }

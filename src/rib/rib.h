@@ -166,8 +166,16 @@ class Rib {
     void ForEachRoute(const std::function<void(const RouteView&)>& visit);
 
    private:
+    // The last interned values this writer used, with a reference held: consecutive routes
+    // (the NLRIs of one UPDATE, a sorted table dump) mostly share them, and a hit costs a
+    // compare instead of a hash, a shard lock and a probe.
+    const InternedAttributes* InternAttributes(const AttributesView& attributes);
+    const InternedNextHop* InternNextHop(const IpAddress& next_hop);
+
     Rib* rib_;
     EpochDomain::Participant* participant_;
+    const InternedAttributes* last_attributes_ = nullptr;
+    const InternedNextHop* last_next_hop_ = nullptr;
   };
 
   RibStats Stats() const;
@@ -222,9 +230,11 @@ class Rib {
   // Position of (peer, path_id) in the set, or where it would be inserted.
   size_t FindPosition(const RouteSet* set, uint32_t peer, uint32_t path_id, bool* found) const;
   // Drops the routes matching `drop` from one prefix, removing the prefix when it empties.
-  // Returns the number dropped. The caller is pinned.
+  // Returns the number dropped. The caller is pinned. The replaced route set is retired, or
+  // appended to `retired` for the caller to retire in bulk.
   template <typename Drop>
-  size_t RemoveRoutes(Table* table, bool v4, const uint8_t* key, int length, Drop drop);
+  size_t RemoveRoutes(Table* table, bool v4, const uint8_t* key, int length, Drop drop,
+                      std::vector<void*>* retired = nullptr);
   static void FreePeerDeferred(void* peer, void* self);
   void ReleaseRoute(const Route& route) {
     next_hops_.Release(route.next_hop);

@@ -96,7 +96,8 @@ class RibDifferentialTest : public ::testing::TestWithParam<int> {};
 TEST_P(RibDifferentialTest, RandomOperationsMatchReferenceModel) {
   std::mt19937_64 rng(GetParam());
   Rib rib;
-  Rib::Writer writer(rib);
+  auto writer_owner = std::make_unique<Rib::Writer>(rib);
+  Rib::Writer& writer = *writer_owner;
   Rib::Reader reader(rib);
   Model model;
 
@@ -249,6 +250,7 @@ TEST_P(RibDifferentialTest, RandomOperationsMatchReferenceModel) {
   for (auto& peer : model.peers) {
     if (peer.present) rib.FlushPeerNow(peer.id);
   }
+  writer_owner.reset();  // its last-used cache holds references
   rib.epochs().Drain();
   const RibStats stats = rib.Stats();
   EXPECT_EQ(stats.routes, 0u);
