@@ -37,6 +37,7 @@ class GlobalLockRib {
   bool Withdraw(uint32_t peer, const Prefix& prefix, uint32_t path_id);
   void FlushPeer(uint32_t peer);  // under the write lock, start to end
   bool Lookup(const IpAddress& address, const IpAddress* exporter, Result* result);
+  size_t prefixes() const { return v4_.prefix_count() + v6_.prefix_count(); }
 
  private:
   struct Route {

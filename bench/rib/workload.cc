@@ -57,6 +57,11 @@ std::vector<TableEntry> SyntheticTable(std::mt19937_64& rng) {
       ++i;
     }
   }
+  // In (address, length) order, as the real file is and as routers dump their tables.
+  std::sort(out.begin(), out.end(), [](const TableEntry& a, const TableEntry& b) {
+    if (a.prefix.is_v4() != b.prefix.is_v4()) return a.prefix.is_v4();
+    return a.prefix < b.prefix;
+  });
   return out;
 }
 
