@@ -2,6 +2,7 @@
 // latency distributions, memory, peers side by side). One subcommand per component.
 #include <CLI/CLI.hpp>
 
+#include "memory_latency.h"
 #include "rib/rib_bench.h"
 
 int main(int argc, char** argv) {
@@ -27,7 +28,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   rib_cmd->add_flag("--json", rib.json, "one JSON object per impl and writer count");
 
+  bool huge_pages = false;
+  auto* latency_cmd = app.add_subcommand(
+      "memory-latency", "ns per dependent load by working-set size: the floor under lookups");
+  latency_cmd->add_flag("--huge-pages", huge_pages, "madvise(MADV_HUGEPAGE) the chain");
+
   CLI11_PARSE(app, argc, argv);
+  if (latency_cmd->parsed()) return ribflow::bench::RunMemoryLatency(huge_pages);
 
   auto split = [](const std::string& s) {
     std::vector<std::string> out;

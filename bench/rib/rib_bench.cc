@@ -192,12 +192,12 @@ struct Row {
   int peers = 0, writers = 0, readers = 0;
   double lookups_per_s = 0, p50 = 0, p99 = 0, p999 = 0, max = 0, writes_per_s = 0;
   double insert_ns_per_route = 0, bytes_per_route = 0, flush_ms = 0, flush_max_lookup_us = 0;
-  double flush_hidden_ms = 0, idle_max_lookup_us = 0;
+  double flush_hidden_ms = 0, idle_max_lookup_us = 0, flush_lookup_p999_ns = 0;
 };
 
 struct ImplFigures {
   double insert_ns_per_route = 0, bytes_per_route = 0, flush_ms = 0, flush_max_lookup_us = 0;
-  double flush_hidden_ms = 0, idle_max_lookup_us = 0;
+  double flush_hidden_ms = 0, idle_max_lookup_us = 0, flush_lookup_p999_ns = 0;
   size_t routes = 0, prefixes = 0;
 };
 
@@ -238,6 +238,7 @@ class Runner {
       r.flush_max_lookup_us = f.flush_max_lookup_us;
       r.flush_hidden_ms = f.flush_hidden_ms;
       r.idle_max_lookup_us = f.idle_max_lookup_us;
+      r.flush_lookup_p999_ns = f.flush_lookup_p999_ns;
     }
     impl.reset();
     malloc_trim(0);
@@ -250,6 +251,7 @@ class Runner {
   // Readers run until `stop`; while `window` is set they also track their slowest lookup.
   struct ReaderState {
     Histogram histogram;
+    Histogram window;  // lookups made while `window_` was set
     uint64_t lookups = 0;
     uint64_t window_max = 0;
     uint64_t sink = 0;
@@ -268,7 +270,10 @@ class Runner {
         impl.Lookup(c, a, &state->sink);
         const uint64_t dt = TimerStop() - t0;
         state->histogram.Add(dt);
-        if (in_window) state->window_max = std::max(state->window_max, dt);
+        if (in_window) {
+          state->window_max = std::max(state->window_max, dt);
+          state->window.Add(dt);
+        }
       }
       state->lookups += 256;
     }
@@ -386,7 +391,10 @@ class Runner {
     window_ = false;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     f->idle_max_lookup_us = max_in_window();
-    for (auto& r : readers) r.window_max = 0;
+    for (auto& r : readers) {
+      r.window_max = 0;
+      r.window = Histogram();
+    }
     window_ = true;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));  // readers saw the flag
     const auto t0 = SteadyClock::now();
@@ -401,10 +409,13 @@ class Runner {
     f->flush_hidden_ms = std::chrono::duration<double, std::milli>(
                              (impl.kHidesAtOnce ? hidden : t1) - t0).count();
     f->flush_max_lookup_us = max_in_window();
-    Progress(fmt::format("{}: flush {:.1f} ms (routes hidden after {:.3f} ms), slowest lookup "
-                         "meanwhile {:.1f} us (idle: {:.1f} us)",
-                         Impl::kName, f->flush_ms, f->flush_hidden_ms, f->flush_max_lookup_us,
-                         f->idle_max_lookup_us));
+    Histogram during;
+    for (auto& r : readers) during.Merge(r.window);
+    f->flush_lookup_p999_ns = during.Percentile(0.999) * ns_per_tick_;
+    Progress(fmt::format("{}: flush {:.1f} ms (routes hidden after {:.3f} ms), lookups "
+                         "meanwhile p99.9 {:.0f} ns, slowest {:.1f} us (idle: {:.1f} us)",
+                         Impl::kName, f->flush_ms, f->flush_hidden_ms, f->flush_lookup_p999_ns,
+                         f->flush_max_lookup_us, f->idle_max_lookup_us));
   }
 
   const RibBenchConfig& config_;
@@ -423,26 +434,28 @@ void PrintJson(const Row& r, const std::string& source, double timer_ns) {
           "\"lookup_p99_ns\":{:.1f},\"lookup_p999_ns\":{:.1f},\"lookup_max_ns\":{:.0f},"
           "\"writes_per_s\":{:.0f},\"insert_ns_per_route\":{:.1f},\"bytes_per_route\":{:.1f},"
           "\"flush_ms\":{:.1f},\"flush_max_lookup_us\":{:.1f},\"flush_hidden_ms\":{:.3f},"
-          "\"idle_max_lookup_us\":{:.1f},\"timer_overhead_ns\":{:.1f}}}",
+          "\"idle_max_lookup_us\":{:.1f},\"flush_lookup_p999_ns\":{:.0f},"
+          "\"timer_overhead_ns\":{:.1f}}}",
           r.impl, source, r.routes, r.prefixes, r.peers, r.writers, r.readers, r.lookups_per_s,
           r.p50, r.p99, r.p999, r.max, r.writes_per_s, r.insert_ns_per_route, r.bytes_per_route,
-          r.flush_ms, r.flush_max_lookup_us, r.flush_hidden_ms, r.idle_max_lookup_us, timer_ns)
+          r.flush_ms, r.flush_max_lookup_us, r.flush_hidden_ms, r.idle_max_lookup_us,
+          r.flush_lookup_p999_ns, timer_ns)
           .c_str());
 }
 
 void PrintTable(const std::vector<Row>& rows, const std::string& source, double timer_ns) {
   std::printf("table: %s, timer overhead %.1f ns (included in latencies)\n", source.c_str(), timer_ns);
-  std::printf("%-12s %6s %5s %7s %10s %8s %8s %9s %10s %10s %9s %8s %9s %11s %10s %12s\n", "impl",
-              "peers", "rdrs", "writers", "lookups/s", "p50 ns", "p99 ns", "p99.9 ns", "max ns",
-              "writes/s", "insert ns", "B/route", "flush ms", "flush max us", "hidden ms",
-              "idle max us");
+  std::printf("%-12s %6s %5s %7s %10s %8s %8s %9s %10s %10s %9s %8s %9s %11s %10s %12s %15s\n",
+              "impl", "peers", "rdrs", "writers", "lookups/s", "p50 ns", "p99 ns", "p99.9 ns",
+              "max ns", "writes/s", "insert ns", "B/route", "flush ms", "flush max us",
+              "hidden ms", "idle max us", "flush p99.9 ns");
   for (const Row& r : rows) {
     std::printf(
         "%-12s %6d %5d %7d %10.0f %8.1f %8.1f %9.1f %10.0f %10.0f %9.1f %8.1f %9.1f %11.1f %10.3f "
-        "%12.1f\n",
+        "%12.1f %15.0f\n",
         r.impl.c_str(), r.peers, r.readers, r.writers, r.lookups_per_s, r.p50, r.p99, r.p999, r.max,
         r.writes_per_s, r.insert_ns_per_route, r.bytes_per_route, r.flush_ms, r.flush_max_lookup_us,
-        r.flush_hidden_ms, r.idle_max_lookup_us);
+        r.flush_hidden_ms, r.idle_max_lookup_us, r.flush_lookup_p999_ns);
   }
   // Ratios between implementations, row by row (same writers count).
   for (const Row& a : rows) {
