@@ -16,8 +16,10 @@ int main(int argc, char** argv) {
   rib_cmd->add_option("--table", rib.table,
                       "prefix table (PREFIX ASN per line, gzip ok); default: synthetic table with "
                       "the real one's size and prefix-length distribution");
-  rib_cmd->add_option("--impl", impls, "comma-separated: ribflow,global-lock")->capture_default_str();
-  rib_cmd->add_option("--peers", rib.peers, "peers each holding the full table")->capture_default_str();
+  rib_cmd->add_option("--impl", impls, "comma-separated: ribflow,global-lock")
+      ->capture_default_str();
+  rib_cmd->add_option("--peers", rib.peers, "peers each holding the full table")
+      ->capture_default_str();
   rib_cmd->add_option("--readers", rib.readers, "lookup threads")->capture_default_str();
   rib_cmd->add_option("--writers", writers, "comma-separated writer counts, one phase each")
       ->capture_default_str();

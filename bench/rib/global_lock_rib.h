@@ -56,8 +56,12 @@ class GlobalLockRib {
   PrefixTrie& trie(bool v4) { return v4 ? v4_ : v6_; }
   void RemoveSlotIfEmpty(uint32_t slot_id);
   // The trie maps a prefix to its index in slots_ (as Akvorado's prefix index).
-  static const void* ToValue(uint32_t slot) { return reinterpret_cast<const void*>(uintptr_t{slot}); }
-  static uint32_t FromValue(const void* v) { return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(v)); }
+  static const void* ToValue(uint32_t slot) {
+    return reinterpret_cast<const void*>(uintptr_t{slot});
+  }
+  static uint32_t FromValue(const void* v) {
+    return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(v));
+  }
   void AfterWrite();
 
   pthread_rwlock_t lock_;

@@ -103,7 +103,8 @@ size_t ResidentBytes() {
 IpAddress RouterOf(int peer) { return IpAddress::FromV4(0xc0000201u + peer % 4); }
 IpAddress NextHopOf(int peer, bool v4) {
   if (v4) return IpAddress::FromV4(0xc6336401u + peer);
-  uint8_t b[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, static_cast<uint8_t>(peer + 1)};
+  uint8_t b[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+                   0,    0,    0,    0,    0, 0, 0, static_cast<uint8_t>(peer + 1)};
   return IpAddress::FromV6(b);
 }
 
@@ -122,8 +123,8 @@ struct RibflowImpl {
     LookupHints hints;
   };
   void AddPeer(int k) {
-    peers.push_back(rib.AddPeer({RouterOf(k), IpAddress::FromV4(0xcb007101u + k), 0,
-                                 64500u + k, RibKind::kAdjRibInPre}));
+    peers.push_back(rib.AddPeer(
+        {RouterOf(k), IpAddress::FromV4(0xcb007101u + k), 0, 64500u + k, RibKind::kAdjRibInPre}));
   }
   void Announce(WriterContext& c, int peer, const Prefix& p, const Attributes& a) {
     (void)c.writer.Announce(peers[peer], 0, p, 0, NextHopOf(peer, p.is_v4()), a.view());
@@ -143,7 +144,8 @@ struct RibflowImpl {
     c.reader.Pin();
     LookupResult r;
     const bool found = c.reader.Lookup(a, c.hints, &r);
-    if (found) *sink += r.attributes->origin_asn() + r.attributes->as_path().size() + r.prefix.length;
+    if (found)
+      *sink += r.attributes->origin_asn() + r.attributes->as_path().size() + r.prefix.length;
     c.reader.Unpin();
     return found;
   }
@@ -216,19 +218,22 @@ class Runner {
     {
       typename Impl::WriterContext c(*impl);
       const auto t0 = SteadyClock::now();
-      for (size_t i = 0; i < w_.table.size(); ++i) impl->Announce(c, 0, w_.table[i].prefix, w_.PathFor(i, 0));
+      for (size_t i = 0; i < w_.table.size(); ++i)
+        impl->Announce(c, 0, w_.table[i].prefix, w_.PathFor(i, 0));
       const auto t1 = SteadyClock::now();
-      f.insert_ns_per_route = std::chrono::duration<double, std::nano>(t1 - t0).count() / w_.table.size();
+      f.insert_ns_per_route =
+          std::chrono::duration<double, std::nano>(t1 - t0).count() / w_.table.size();
       for (int k = 1; k < config_.peers; ++k) {
-        for (size_t i = 0; i < w_.table.size(); ++i) impl->Announce(c, k, w_.table[i].prefix, w_.PathFor(i, k));
+        for (size_t i = 0; i < w_.table.size(); ++i)
+          impl->Announce(c, k, w_.table[i].prefix, w_.PathFor(i, k));
       }
     }
     impl->Quiesce();
     f.routes = w_.table.size() * config_.peers;
     f.prefixes = impl->prefixes();
     f.bytes_per_route = double(ResidentBytes() - rss_before) / f.routes;
-    Progress(fmt::format("{}: loaded {} routes, {:.0f} ns/route insert, {:.1f} B/route", Impl::kName,
-                         f.routes, f.insert_ns_per_route, f.bytes_per_route));
+    Progress(fmt::format("{}: loaded {} routes, {:.0f} ns/route insert, {:.1f} B/route",
+                         Impl::kName, f.routes, f.insert_ns_per_route, f.bytes_per_route));
 
     std::vector<Row> rows;
     for (int writers : config_.writers) rows.push_back(Concurrent(*impl, writers, f));
@@ -406,16 +411,17 @@ class Runner {
     stop_ = true;
     for (auto& t : threads) t.join();
     f->flush_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
-    f->flush_hidden_ms = std::chrono::duration<double, std::milli>(
-                             (impl.kHidesAtOnce ? hidden : t1) - t0).count();
+    f->flush_hidden_ms =
+        std::chrono::duration<double, std::milli>((impl.kHidesAtOnce ? hidden : t1) - t0).count();
     f->flush_max_lookup_us = max_in_window();
     Histogram during;
     for (auto& r : readers) during.Merge(r.window);
     f->flush_lookup_p999_ns = during.Percentile(0.999) * ns_per_tick_;
-    Progress(fmt::format("{}: flush {:.1f} ms (routes hidden after {:.3f} ms), lookups "
-                         "meanwhile p99.9 {:.0f} ns, slowest {:.1f} us (idle: {:.1f} us)",
-                         Impl::kName, f->flush_ms, f->flush_hidden_ms, f->flush_lookup_p999_ns,
-                         f->flush_max_lookup_us, f->idle_max_lookup_us));
+    Progress(
+        fmt::format("{}: flush {:.1f} ms (routes hidden after {:.3f} ms), lookups "
+                    "meanwhile p99.9 {:.0f} ns, slowest {:.1f} us (idle: {:.1f} us)",
+                    Impl::kName, f->flush_ms, f->flush_hidden_ms, f->flush_lookup_p999_ns,
+                    f->flush_max_lookup_us, f->idle_max_lookup_us));
   }
 
   const RibBenchConfig& config_;
@@ -444,11 +450,12 @@ void PrintJson(const Row& r, const std::string& source, double timer_ns) {
 }
 
 void PrintTable(const std::vector<Row>& rows, const std::string& source, double timer_ns) {
-  std::printf("table: %s, timer overhead %.1f ns (included in latencies)\n", source.c_str(), timer_ns);
+  std::printf("table: %s, timer overhead %.1f ns (included in latencies)\n", source.c_str(),
+              timer_ns);
   std::printf("%-12s %6s %5s %7s %10s %8s %8s %9s %10s %10s %9s %8s %9s %11s %10s %12s %15s\n",
               "impl", "peers", "rdrs", "writers", "lookups/s", "p50 ns", "p99 ns", "p99.9 ns",
-              "max ns", "writes/s", "insert ns", "B/route", "flush ms", "flush max us",
-              "hidden ms", "idle max us", "flush p99.9 ns");
+              "max ns", "writes/s", "insert ns", "B/route", "flush ms", "flush max us", "hidden ms",
+              "idle max us", "flush p99.9 ns");
   for (const Row& r : rows) {
     std::printf(
         "%-12s %6d %5d %7d %10.0f %8.1f %8.1f %9.1f %10.0f %10.0f %9.1f %8.1f %9.1f %11.1f %10.3f "

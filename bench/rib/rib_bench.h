@@ -9,11 +9,11 @@
 namespace ribflow::bench {
 
 struct RibBenchConfig {
-  std::string table;                     // "" = synthetic
+  std::string table;  // "" = synthetic
   std::vector<std::string> impls = {"ribflow", "global-lock"};
-  int peers = 10;                        // peers holding the full table
+  int peers = 10;  // peers holding the full table
   int readers = 1;
-  std::vector<int> writers = {0, 1};     // one concurrent phase per value
+  std::vector<int> writers = {0, 1};  // one concurrent phase per value
   double seconds = 5;
   bool json = false;
   uint64_t seed = 1;

@@ -72,8 +72,6 @@ std::optional<Prefix> Prefix::Parse(std::string_view text) {
   return prefix;
 }
 
-std::string Prefix::ToString() const {
-  return address.ToString() + "/" + std::to_string(length);
-}
+std::string Prefix::ToString() const { return address.ToString() + "/" + std::to_string(length); }
 
 }  // namespace ribflow

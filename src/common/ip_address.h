@@ -74,7 +74,7 @@ class IpAddress {
 };
 
 struct Prefix {
-  IpAddress address;  // host bits are zero
+  IpAddress address;   // host bits are zero
   uint8_t length = 0;  // in the address family's terms
 
   // "a.b.c.d/n" or "x::/n"; host bits must be zero (strict), as in the full-table file.

@@ -38,8 +38,8 @@ absl::StatusOr<std::vector<TableEntry>> ReadTableFile(const std::string& path) {
       if (ec != std::errc()) prefix.reset();
     }
     if (!prefix) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ":", line_number, ": expected \"PREFIX ASN\", got \"", std::string(text), "\""));
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ":", line_number, ": expected \"PREFIX ASN\", got \"", std::string(text), "\""));
     }
     entries.push_back({*prefix, asn});
   }

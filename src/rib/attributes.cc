@@ -6,6 +6,7 @@
 #include <new>
 
 #include "absl/hash/hash.h"
+#include "rib/rib_memory.h"
 
 namespace ribflow {
 namespace {
@@ -19,15 +20,15 @@ bool SameSpan(std::span<const T> a, std::span<const T> b) {
 
 uint64_t InternedAttributes::Hash(const AttributesView& a) {
   // Hash the arrays as raw bytes: fast, and sizes are mixed in so [1,2][3] != [1][2,3].
-  return absl::HashOf(a.origin_asn,
-                      absl::string_view(reinterpret_cast<const char*>(a.as_path.data()),
-                                        a.as_path.size_bytes()),
-                      absl::string_view(reinterpret_cast<const char*>(a.communities.data()),
-                                        a.communities.size_bytes()),
-                      absl::string_view(reinterpret_cast<const char*>(a.large_communities.data()),
-                                        a.large_communities.size_bytes()),
-                      absl::string_view(reinterpret_cast<const char*>(a.route_targets.data()),
-                                        a.route_targets.size_bytes()));
+  return absl::HashOf(
+      a.origin_asn,
+      absl::string_view(reinterpret_cast<const char*>(a.as_path.data()), a.as_path.size_bytes()),
+      absl::string_view(reinterpret_cast<const char*>(a.communities.data()),
+                        a.communities.size_bytes()),
+      absl::string_view(reinterpret_cast<const char*>(a.large_communities.data()),
+                        a.large_communities.size_bytes()),
+      absl::string_view(reinterpret_cast<const char*>(a.route_targets.data()),
+                        a.route_targets.size_bytes()));
 }
 
 bool InternedAttributes::Equals(const InternedAttributes& o, const AttributesView& a) {
@@ -44,9 +45,7 @@ InternedAttributes* InternedAttributes::Create(const AttributesView& a, uint64_t
                  comm = clamp(a.communities.size()), large = clamp(a.large_communities.size());
   const size_t bytes = sizeof(InternedAttributes) + rt * sizeof(uint64_t) +
                        (path + comm) * sizeof(uint32_t) + large * sizeof(LargeCommunity);
-  void* memory = std::malloc(bytes);
-  if (memory == nullptr) throw std::bad_alloc();
-  auto* o = new (memory) InternedAttributes();
+  auto* o = new (RibAllocate(bytes)) InternedAttributes();
   o->hash = hash;
   o->origin_asn_ = a.origin_asn;
   o->route_targets_size_ = rt;
@@ -66,7 +65,7 @@ InternedAttributes* InternedAttributes::Create(const AttributesView& a, uint64_t
 
 void InternedAttributes::Destroy(InternedAttributes* o) {
   o->~InternedAttributes();
-  std::free(o);
+  RibFree(o);
 }
 
 Attributes InternedAttributes::ToAttributes() const {
@@ -79,10 +78,15 @@ Attributes InternedAttributes::ToAttributes() const {
   return a;
 }
 
+void InternedNextHop::Destroy(InternedNextHop* o) {
+  o->~InternedNextHop();
+  RibFree(o);
+}
+
 uint64_t InternedNextHop::Hash(const IpAddress& a) { return absl::HashOf(a); }
 
 InternedNextHop* InternedNextHop::Create(const IpAddress& a, uint64_t hash) {
-  auto* o = new InternedNextHop();
+  auto* o = new (RibAllocate(sizeof(InternedNextHop))) InternedNextHop();
   o->hash = hash;
   o->address = a;
   return o;

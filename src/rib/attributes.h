@@ -96,7 +96,7 @@ struct InternedNextHop {
   static uint64_t Hash(const IpAddress& a);
   static bool Equals(const InternedNextHop& o, const IpAddress& a) { return o.address == a; }
   static InternedNextHop* Create(const IpAddress& a, uint64_t hash);
-  static void Destroy(InternedNextHop* o) { delete o; }
+  static void Destroy(InternedNextHop* o);
 
   uint64_t hash = 0;
   std::atomic<uint32_t> refs{0};

@@ -7,6 +7,8 @@
 #include <new>
 #include <thread>
 
+#include "rib/rib_memory.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define RIBFLOW_PAUSE() _mm_pause()
@@ -102,9 +104,7 @@ TrieNode* PrefixTrie::NewNode(TrieNode* from, int add_prefix, const void* value,
   for (uint64_t w : child_bits) child_count += std::popcount(w);
 
   const size_t bytes = sizeof(TrieNode) + (child_count + prefix_count) * sizeof(void*);
-  void* memory = std::malloc(bytes);
-  if (memory == nullptr) throw std::bad_alloc();
-  auto* node = static_cast<TrieNode*>(memory);
+  auto* node = static_cast<TrieNode*>(RibAllocate(bytes));
   std::memcpy(node->prefix_bits, prefix_bits, sizeof(prefix_bits));
   std::memcpy(node->child_bits, child_bits, sizeof(child_bits));
   node->prefix_count = static_cast<uint16_t>(prefix_count);
@@ -156,7 +156,7 @@ TrieNode* PrefixTrie::NewNode(TrieNode* from, int add_prefix, const void* value,
 void PrefixTrie::FreeNode(TrieNode* node) {
   node_count_.fetch_sub(1, std::memory_order_relaxed);
   node_bytes_.fetch_sub(node->bytes, std::memory_order_relaxed);
-  std::free(node);
+  RibFree(node);
 }
 
 void PrefixTrie::FreeDeferred(void* node, void* self) {

@@ -8,6 +8,7 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "rib/rib_memory.h"
 
 namespace ribflow {
 
@@ -284,22 +285,19 @@ SpinLock& Rib::StripeFor(const Table* table, const uint8_t* key, int length) {
 }
 
 Rib::RouteSet* Rib::NewRouteSet(uint32_t size) {
-  void* memory = std::malloc(sizeof(RouteSet) + size * sizeof(Route));
-  if (memory == nullptr) throw std::bad_alloc();
-  auto* set = static_cast<RouteSet*>(memory);
+  auto* set = static_cast<RouteSet*>(RibAllocate(sizeof(RouteSet) + size * sizeof(Route)));
   set->size = size;
   set->reserved = 0;
   return set;
 }
 
-void Rib::FreeRouteSet(void* set, void*) { std::free(set); }
+void Rib::FreeRouteSet(void* set, void*) { RibFree(set); }
 
 void Rib::RetireRouteSet(const RouteSet* set) {
   epochs_.Retire(const_cast<RouteSet*>(set), &Rib::FreeRouteSet, nullptr);
 }
 
-size_t Rib::FindPosition(const RouteSet* set, uint32_t peer, uint32_t path_id,
-                         bool* found) const {
+size_t Rib::FindPosition(const RouteSet* set, uint32_t peer, uint32_t path_id, bool* found) const {
   *found = false;
   if (set == nullptr) return 0;
   const PeerKey& key = peer_keys_[peer];

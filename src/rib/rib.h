@@ -53,8 +53,8 @@ enum class RibKind : uint8_t {
 
 // Identity of a route source. Its ordering is the deterministic tie-break between routes.
 struct PeerKey {
-  IpAddress router;                       // the BMP router: the flow exporter
-  IpAddress peer;                         // the BGP neighbour
+  IpAddress router;                      // the BMP router: the flow exporter
+  IpAddress peer;                        // the BGP neighbour
   RouteDistinguisher distinguisher = 0;  // BMP peer distinguisher
   uint32_t asn = 0;
   RibKind rib = RibKind::kAdjRibInPre;
@@ -259,7 +259,7 @@ class Rib {
   std::unique_ptr<std::atomic<int64_t>[]> peer_routes_;
   std::unique_ptr<std::atomic<int64_t>[]> peer_stale_deadline_;
   std::unique_ptr<PeerKey[]> peer_keys_;  // set at AddPeer, constant until the id is freed
-  mutable std::mutex peers_mutex_;     // leaf lock: never held while retiring
+  mutable std::mutex peers_mutex_;        // leaf lock: never held while retiring
   absl::flat_hash_map<PeerKey, PeerId> peer_ids_;
   std::vector<PeerId> free_peer_ids_;
   std::atomic<uint32_t> peer_id_high_water_{0};

@@ -150,7 +150,8 @@ TEST(PrefixTrieConcurrencyTest, StoreIsNeverLostToAConcurrentNodeCopy) {
       const auto p = *Prefix::Make(IpAddress::FromV4(0x0a010000u | ((i % 200 + 3) << 8)), 24);
       std::lock_guard lock(trie.mutex());
       me->Pin();
-      if (!trie.Remove(p.address.family_bytes(), 24)) trie.Insert(p.address.family_bytes(), 24, V(7));
+      if (!trie.Remove(p.address.family_bytes(), 24))
+        trie.Insert(p.address.family_bytes(), 24, V(7));
       me->Unpin();
     }
     epochs.Unregister(me);

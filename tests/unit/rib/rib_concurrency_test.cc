@@ -34,9 +34,10 @@ std::vector<Prefix> Universe() {
   std::mt19937_64 rng(7);
   for (int i = 0; i < 1500; ++i) {
     const int lengths[] = {8, 12, 16, 20, 24, 24, 24, 32};
-    out.push_back(*Prefix::Make(IpAddress::FromV4(0x0a000000u | (rng() & 0x00ffff00u)),
-                                lengths[rng() % 8]));
-    uint8_t b[16] = {0x20, 0x01, 0x0d, 0xb8, static_cast<uint8_t>(rng()), static_cast<uint8_t>(rng())};
+    out.push_back(
+        *Prefix::Make(IpAddress::FromV4(0x0a000000u | (rng() & 0x00ffff00u)), lengths[rng() % 8]));
+    uint8_t b[16] = {
+        0x20, 0x01, 0x0d, 0xb8, static_cast<uint8_t>(rng()), static_cast<uint8_t>(rng())};
     const int v6[] = {32, 40, 44, 48, 48, 64};
     out.push_back(*Prefix::Make(IpAddress::FromV6(b), v6[rng() % 6]));
   }
@@ -86,7 +87,8 @@ TEST(RibConcurrencyTest, ReadersNeverSeeATornRouteWhileWritersFlushAndReplace) {
     while (writers_done.load() < kWriters) {
       const PeerId peer = rib.AddPeer(key);
       ++version;
-      for (size_t i = 0; i < universe.size(); i += 3) ASSERT_TRUE(announce(w, peer, universe[i], 99, version));
+      for (size_t i = 0; i < universe.size(); i += 3)
+        ASSERT_TRUE(announce(w, peer, universe[i], 99, version));
       rib.MarkPeerStale(peer, Rib::Clock::now() + std::chrono::hours(1));
       rib.RevivePeer(peer);
       rib.FlushPeer(peer);

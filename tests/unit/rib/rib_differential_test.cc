@@ -53,7 +53,8 @@ class Model {
       if (!peers[p].present) continue;
       for (const auto& [id, r] : peers[p].routes) {
         const auto& [rd, prefix, path_id] = id;
-        if (rd == hints.rd && prefix.Contains(a)) all.push_back({prefix.length, p, path_id, &r, prefix});
+        if (rd == hints.rd && prefix.Contains(a))
+          all.push_back({prefix.length, p, path_id, &r, prefix});
       }
     }
     auto score = [&](const Candidate& c) {
@@ -83,10 +84,12 @@ class Model {
       for (auto& c : all) {
         if (c.length == len && (best == nullptr || better(c, *best))) best = &c;
       }
-      if (!exporter_known || score(*best) >= 2) return {true, best->prefix, best->peer, best->path_id, best->route};
+      if (!exporter_known || score(*best) >= 2)
+        return {true, best->prefix, best->peer, best->path_id, best->route};
       if (fallback == nullptr) fallback = best;
     }
-    if (fallback) return {true, fallback->prefix, fallback->peer, fallback->path_id, fallback->route};
+    if (fallback)
+      return {true, fallback->prefix, fallback->peer, fallback->path_id, fallback->route};
     return {};
   }
 };
@@ -113,9 +116,9 @@ TEST_P(RibDifferentialTest, RandomOperationsMatchReferenceModel) {
     p.present = true;
     model.peers.push_back(p);
   }
-  const IpAddress next_hops[] = {*IpAddress::Parse("198.51.100.1"),
-                                 *IpAddress::Parse("198.51.100.2"),
-                                 *IpAddress::Parse("2001:db8:1::1"), *IpAddress::Parse("2001:db8:1::2")};
+  const IpAddress next_hops[] = {
+      *IpAddress::Parse("198.51.100.1"), *IpAddress::Parse("198.51.100.2"),
+      *IpAddress::Parse("2001:db8:1::1"), *IpAddress::Parse("2001:db8:1::2")};
   std::vector<Attributes> attribute_sets;
   for (uint32_t i = 0; i < 8; ++i) {
     Attributes a;
@@ -148,9 +151,11 @@ TEST_P(RibDifferentialTest, RandomOperationsMatchReferenceModel) {
     std::map<std::pair<size_t, RouteId>, ModelRoute> from_rib;
     writer.ForEachRoute([&](const Rib::Writer::RouteView& r) {
       size_t p = 0;
-      while (p < model.peers.size() && !(model.peers[p].present && model.peers[p].id == r.peer)) ++p;
+      while (p < model.peers.size() && !(model.peers[p].present && model.peers[p].id == r.peer))
+        ++p;
       ASSERT_LT(p, model.peers.size()) << "route of unknown peer " << r.peer;
-      from_rib[{p, RouteId{r.rd, r.prefix, r.path_id}}] = {r.next_hop, r.attributes->ToAttributes()};
+      from_rib[{p, RouteId{r.rd, r.prefix, r.path_id}}] = {r.next_hop,
+                                                           r.attributes->ToAttributes()};
     });
     std::map<std::pair<size_t, RouteId>, ModelRoute> expected;
     for (size_t p = 0; p < model.peers.size(); ++p) {
@@ -181,7 +186,8 @@ TEST_P(RibDifferentialTest, RandomOperationsMatchReferenceModel) {
       const RouteId id{rds[rng() % 4], random_prefix(v4), static_cast<uint32_t>(rng() % 3)};
       const ModelRoute r{next_hops[rng() % 4], attribute_sets[rng() % attribute_sets.size()]};
       const auto& [rd, prefix, path_id] = id;
-      ASSERT_TRUE(writer.Announce(peer.id, rd, prefix, path_id, r.next_hop, r.attributes.view()).ok());
+      ASSERT_TRUE(
+          writer.Announce(peer.id, rd, prefix, path_id, r.next_hop, r.attributes.view()).ok());
       peer.routes[id] = r;
     } else if (op < 65) {  // withdraw, usually of an existing route
       if (!peer.present) continue;
@@ -217,7 +223,8 @@ TEST_P(RibDifferentialTest, RandomOperationsMatchReferenceModel) {
       const IpAddress a = random_address(v4);
       LookupHints hints;
       hints.rd = rds[rng() % 4];
-      if (rng() % 2) hints.exporter = routers[rng() % 2];  // routers 0 and 1 always have peers? see below
+      if (rng() % 2)
+        hints.exporter = routers[rng() % 2];  // routers 0 and 1 always have peers? see below
       if (rng() % 2) hints.next_hop = next_hops[rng() % 4];
       // Keep exporter hints to routers the model counts as known (some present peer).
       if (hints.exporter) {

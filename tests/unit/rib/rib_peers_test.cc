@@ -84,16 +84,17 @@ TEST_F(RibPeersTest, FlushHidesRoutesAtOnceAndOtherPeersRemain) {
   EXPECT_EQ(rib_.Stats().routes, 200u);
   EXPECT_EQ(rib_.Stats().prefixes, 200u);
   // The key can come back as a new, empty peer.
-  const PeerId again = rib_.AddPeer({*IpAddress::Parse("192.0.2.1"),
-                                     *IpAddress::Parse("203.0.113.1"), 0, 64501});
+  const PeerId again =
+      rib_.AddPeer({*IpAddress::Parse("192.0.2.1"), *IpAddress::Parse("203.0.113.1"), 0, 64501});
   EXPECT_NE(again, kNoPeer);
   EXPECT_EQ(OriginOf("10.0.7.1", from_a), 64502u);
 }
 
 TEST_F(RibPeersTest, AnnounceToFlushedPeerIsRefused) {
   rib_.FlushPeer(a_);
-  EXPECT_FALSE(writer_.Announce(a_, 0, *Prefix::Parse("10.0.0.0/8"), 0,
-                                *IpAddress::Parse("198.51.100.1"), attrs_a_.view())
+  EXPECT_FALSE(writer_
+                   .Announce(a_, 0, *Prefix::Parse("10.0.0.0/8"), 0,
+                             *IpAddress::Parse("198.51.100.1"), attrs_a_.view())
                    .ok());
 }
 
@@ -124,8 +125,9 @@ TEST_F(RibPeersTest, ExporterPrefersItsOwnShorterPrefix) {
 
 TEST_F(RibPeersTest, RouteDistinguisherSelectsTheVrfTable) {
   const RouteDistinguisher rd = 0x0000fde800000064;
-  ASSERT_TRUE(writer_.Announce(a_, rd, *Prefix::Parse("10.0.0.0/8"), 0,
-                               *IpAddress::Parse("198.51.100.1"), attrs_a_.view())
+  ASSERT_TRUE(writer_
+                  .Announce(a_, rd, *Prefix::Parse("10.0.0.0/8"), 0,
+                            *IpAddress::Parse("198.51.100.1"), attrs_a_.view())
                   .ok());
   Announce(b_, "10.0.0.0/8", attrs_b_);
   LookupHints vrf;
