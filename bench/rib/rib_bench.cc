@@ -14,6 +14,9 @@
 #include <thread>
 
 #include "rib/global_lock_rib.h"
+#if defined(RIBFLOW_MIMALLOC)
+#include <mimalloc.h>
+#endif
 #include "rib/rib.h"
 #include "rib/workload.h"
 
@@ -86,6 +89,15 @@ double NsPerTick() {
   const auto t1 = SteadyClock::now();
   const uint64_t c1 = __rdtsc();
   return std::chrono::duration<double, std::nano>(t1 - t0).count() / double(c1 - c0);
+}
+
+// Returns freed memory to the system, so that the next implementation's resident-memory delta
+// is its own and not pages the previous one left in the allocators.
+void ReleaseFreeMemory() {
+#if defined(RIBFLOW_MIMALLOC)
+  mi_collect(true);
+#endif
+  malloc_trim(0);
 }
 
 size_t ResidentBytes() {
@@ -210,7 +222,7 @@ class Runner {
       : config_(config), w_(w), ns_per_tick_(ns_per_tick) {}
 
   std::vector<Row> Run() {
-    malloc_trim(0);
+    ReleaseFreeMemory();
     const size_t rss_before = ResidentBytes();
     auto impl = std::make_unique<Impl>();
     ImplFigures f;
@@ -246,7 +258,7 @@ class Runner {
       r.flush_lookup_p999_ns = f.flush_lookup_p999_ns;
     }
     impl.reset();
-    malloc_trim(0);
+    ReleaseFreeMemory();
     return rows;
   }
 
