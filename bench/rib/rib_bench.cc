@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <malloc.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <x86intrin.h>
 
@@ -207,11 +208,13 @@ struct Row {
   double lookups_per_s = 0, p50 = 0, p99 = 0, p999 = 0, max = 0, writes_per_s = 0;
   double insert_ns_per_route = 0, bytes_per_route = 0, flush_ms = 0, flush_max_lookup_us = 0;
   double flush_hidden_ms = 0, idle_max_lookup_us = 0, flush_lookup_p999_ns = 0;
+  long flush_reader_preemptions = 0;
 };
 
 struct ImplFigures {
   double insert_ns_per_route = 0, bytes_per_route = 0, flush_ms = 0, flush_max_lookup_us = 0;
   double flush_hidden_ms = 0, idle_max_lookup_us = 0, flush_lookup_p999_ns = 0;
+  long flush_reader_preemptions = 0;
   size_t routes = 0, prefixes = 0;
 };
 
@@ -256,6 +259,7 @@ class Runner {
       r.flush_hidden_ms = f.flush_hidden_ms;
       r.idle_max_lookup_us = f.idle_max_lookup_us;
       r.flush_lookup_p999_ns = f.flush_lookup_p999_ns;
+      r.flush_reader_preemptions = f.flush_reader_preemptions;
     }
     impl.reset();
     ReleaseFreeMemory();
@@ -272,14 +276,30 @@ class Runner {
     uint64_t lookups = 0;
     uint64_t window_max = 0;
     uint64_t sink = 0;
+    long window_preemptions = 0;  // involuntary context switches of this reader in the window
   };
+  static long InvoluntarySwitches() {
+    rusage usage{};
+    getrusage(RUSAGE_THREAD, &usage);
+    return usage.ru_nivcsw;
+  }
   void ReaderLoop(Impl& impl, size_t index, ReaderState* state) {
     typename Impl::ReaderContext c(impl);
     impl.SetExporter(c, RouterOf(0));
     const auto& addresses = w_.lookup_addresses;
     size_t i = (index * 7919) % addresses.size();
+    bool was_in_window = false;
+    long switches_at_start = 0;
     while (!stop_.load(std::memory_order_relaxed)) {
       const bool in_window = window_.load(std::memory_order_relaxed);
+      if (in_window != was_in_window) {
+        if (in_window) {
+          switches_at_start = InvoluntarySwitches();
+        } else {
+          state->window_preemptions += InvoluntarySwitches() - switches_at_start;
+        }
+        was_in_window = in_window;
+      }
       for (int k = 0; k < 256; ++k) {
         const IpAddress& a = addresses[i];
         if (++i == addresses.size()) i = 0;
@@ -411,6 +431,7 @@ class Runner {
     for (auto& r : readers) {
       r.window_max = 0;
       r.window = Histogram();
+      r.window_preemptions = 0;
     }
     window_ = true;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));  // readers saw the flag
@@ -429,11 +450,15 @@ class Runner {
     Histogram during;
     for (auto& r : readers) during.Merge(r.window);
     f->flush_lookup_p999_ns = during.Percentile(0.999) * ns_per_tick_;
+    long preemptions = 0;
+    for (auto& r : readers) preemptions += r.window_preemptions;
     Progress(
         fmt::format("{}: flush {:.1f} ms (routes hidden after {:.3f} ms), lookups "
-                    "meanwhile p99.9 {:.0f} ns, slowest {:.1f} us (idle: {:.1f} us)",
+                    "meanwhile p99.9 {:.0f} ns, slowest {:.1f} us (idle: {:.1f} us), "
+                    "readers preempted {} times meanwhile",
                     Impl::kName, f->flush_ms, f->flush_hidden_ms, f->flush_lookup_p999_ns,
-                    f->flush_max_lookup_us, f->idle_max_lookup_us));
+                    f->flush_max_lookup_us, f->idle_max_lookup_us, preemptions));
+    f->flush_reader_preemptions = preemptions;
   }
 
   const RibBenchConfig& config_;
@@ -453,11 +478,11 @@ void PrintJson(const Row& r, const std::string& source, double timer_ns) {
           "\"writes_per_s\":{:.0f},\"insert_ns_per_route\":{:.1f},\"bytes_per_route\":{:.1f},"
           "\"flush_ms\":{:.1f},\"flush_max_lookup_us\":{:.1f},\"flush_hidden_ms\":{:.3f},"
           "\"idle_max_lookup_us\":{:.1f},\"flush_lookup_p999_ns\":{:.0f},"
-          "\"timer_overhead_ns\":{:.1f}}}",
+          "\"flush_reader_preemptions\":{},\"timer_overhead_ns\":{:.1f}}}",
           r.impl, source, r.routes, r.prefixes, r.peers, r.writers, r.readers, r.lookups_per_s,
           r.p50, r.p99, r.p999, r.max, r.writes_per_s, r.insert_ns_per_route, r.bytes_per_route,
           r.flush_ms, r.flush_max_lookup_us, r.flush_hidden_ms, r.idle_max_lookup_us,
-          r.flush_lookup_p999_ns, timer_ns)
+          r.flush_lookup_p999_ns, r.flush_reader_preemptions, timer_ns)
           .c_str());
 }
 
