@@ -1,11 +1,15 @@
 // ribflow-bench: the project's benchmarks that need more than a micro-benchmark (threads,
 // latency distributions, memory, peers side by side). One subcommand per component.
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
 
 #include "memory_latency.h"
 #include "rib/rib_bench.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   CLI::App app{"ribflow benchmarks"};
   app.require_subcommand(1);
 
@@ -53,8 +57,25 @@ int main(int argc, char** argv) {
   if (rib_cmd->parsed()) {
     rib.impls = split(impls);
     rib.writers.clear();
-    for (const auto& w : split(writers)) rib.writers.push_back(std::stoi(w));
+    for (const auto& w : split(writers)) {
+      if (w.empty() || w.find_first_not_of("0123456789") != std::string::npos) {
+        std::fprintf(stderr, "--writers: \"%s\" is not a writer count\n", w.c_str());
+        return 2;
+      }
+      rib.writers.push_back(std::stoi(w));
+    }
     return ribflow::bench::RunRibBench(rib);
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {  // a bad option value (--writers x), out of memory
+    std::fprintf(stderr, "ribflow-bench: %s\n", e.what());
+    return 1;
+  }
 }

@@ -365,6 +365,7 @@ class Runner {
     std::vector<ReaderState> readers(config_.readers);
     std::vector<uint64_t> writes(writers, 0);
     std::vector<std::thread> threads;
+    threads.reserve(config_.readers + writers);
     for (int r = 0; r < config_.readers; ++r) {
       threads.emplace_back([&, r] { ReaderLoop(impl, r, &readers[r]); });
     }
@@ -414,6 +415,7 @@ class Runner {
     window_ = false;
     std::vector<ReaderState> readers(config_.readers);
     std::vector<std::thread> threads;
+    threads.reserve(config_.readers);
     for (int r = 0; r < config_.readers; ++r) {
       threads.emplace_back([&, r] { ReaderLoop(impl, r, &readers[r]); });
     }

@@ -152,7 +152,8 @@ size_t Rib::FlushExpiredPeers(Clock::time_point now) {
 
 void Rib::FreePeerDeferred(void* peer, void* self) {
   auto* rib = static_cast<Rib*>(self);
-  const auto id = static_cast<PeerId>(reinterpret_cast<uintptr_t>(peer));
+  const auto id =
+      static_cast<PeerId>(static_cast<std::atomic<uint8_t>*>(peer) - rib->peer_state_.get());
   std::lock_guard lock(rib->peers_mutex_);
   rib->peer_state_[id].store(kFree, std::memory_order_relaxed);
   rib->free_peer_ids_.push_back(id);
@@ -198,7 +199,7 @@ bool Rib::SweepFlushedPeers(size_t slot_budget) {
       for (size_t i = 0; i < batch.size(); ++i) {
         if (i + kSetsAhead < batch.size()) {
           const char* set = static_cast<const char*>(batch[i + kSetsAhead].value);
-          for (int line = 0; line < 4; ++line) __builtin_prefetch(set + 64 * line);
+          for (size_t line = 0; line < 4; ++line) __builtin_prefetch(set + 64 * line);
         }
         if (i + kAttributesAhead < batch.size()) {
           const auto* set = static_cast<const RouteSet*>(batch[i + kAttributesAhead].value);
@@ -229,7 +230,8 @@ bool Rib::SweepFlushedPeers(size_t slot_budget) {
   for (PeerId p : sweep_peers_) {
     sweep_mask_[p] = false;
     peer_routes_[p].store(0, std::memory_order_relaxed);
-    epochs_.Retire(reinterpret_cast<void*>(uintptr_t{p}), &Rib::FreePeerDeferred, this);
+    // The peer's state slot names it: the deleter recovers the id from its position.
+    epochs_.Retire(&peer_state_[p], &Rib::FreePeerDeferred, this);
   }
   sweep_peers_.clear();
   sweeping_ = false;
