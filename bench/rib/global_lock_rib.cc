@@ -14,10 +14,7 @@ GlobalLockRib::GlobalLockRib() {
 
 GlobalLockRib::~GlobalLockRib() {
   for (auto& [id, slot] : slots_) {
-    for (const Route& r : slot.routes) {
-      next_hops_.Release(r.next_hop);
-      attributes_.Release(r.attributes);
-    }
+    for (const Route& r : slot.routes) ReleaseRoute(r);
   }
   epochs_.Drain();
   pthread_rwlock_destroy(&lock_);
@@ -53,11 +50,9 @@ void GlobalLockRib::Announce(uint32_t peer, const Prefix& prefix, uint32_t path_
     slots_[slot_id].prefix = prefix;
   }
   auto& routes = slots_[slot_id].routes;
-  auto it = std::find_if(routes.begin(), routes.end(),
-                         [&](const Route& r) { return r.peer == peer && r.path_id == path_id; });
+  auto it = FindRoute(routes, peer, path_id);
   if (it != routes.end()) {
-    next_hops_.Release(it->next_hop);
-    attributes_.Release(it->attributes);
+    ReleaseRoute(*it);
     it->next_hop = nh;
     it->attributes = attrs;
   } else {
@@ -65,6 +60,18 @@ void GlobalLockRib::Announce(uint32_t peer, const Prefix& prefix, uint32_t path_
   }
   AfterWrite();
   Unlock();
+}
+
+std::vector<GlobalLockRib::Route>::iterator GlobalLockRib::FindRoute(std::vector<Route>& routes,
+                                                                     uint32_t peer,
+                                                                     uint32_t path_id) {
+  return std::find_if(routes.begin(), routes.end(),
+                      [&](const Route& r) { return r.peer == peer && r.path_id == path_id; });
+}
+
+void GlobalLockRib::ReleaseRoute(const Route& route) {
+  next_hops_.Release(route.next_hop);
+  attributes_.Release(route.attributes);
 }
 
 void GlobalLockRib::RemoveSlotIfEmpty(uint32_t slot_id) {
@@ -83,11 +90,9 @@ bool GlobalLockRib::Withdraw(uint32_t peer, const Prefix& prefix, uint32_t path_
       FromValue(trie(prefix.is_v4()).Find(prefix.address.family_bytes(), prefix.length));
   if (slot_id != 0) {
     auto& routes = slots_[slot_id].routes;
-    auto it = std::find_if(routes.begin(), routes.end(),
-                           [&](const Route& r) { return r.peer == peer && r.path_id == path_id; });
+    auto it = FindRoute(routes, peer, path_id);
     if (it != routes.end()) {
-      next_hops_.Release(it->next_hop);
-      attributes_.Release(it->attributes);
+      ReleaseRoute(*it);
       routes.erase(it);
       RemoveSlotIfEmpty(slot_id);
       removed = true;
@@ -108,8 +113,7 @@ void GlobalLockRib::FlushPeer(uint32_t peer) {
         ++it;
         continue;
       }
-      next_hops_.Release(it->next_hop);
-      attributes_.Release(it->attributes);
+      ReleaseRoute(*it);
       it = routes.erase(it);
     }
     if (routes.empty()) emptied.push_back(id);

@@ -55,6 +55,9 @@ class GlobalLockRib {
   void Unlock() { pthread_rwlock_unlock(&lock_); }
   PrefixTrie& trie(bool v4) { return v4 ? v4_ : v6_; }
   void RemoveSlotIfEmpty(uint32_t slot_id);
+  static std::vector<Route>::iterator FindRoute(std::vector<Route>& routes, uint32_t peer,
+                                                uint32_t path_id);
+  void ReleaseRoute(const Route& route);
   // The trie maps a prefix to its index in slots_ (as Akvorado's prefix index).
   static const void* ToValue(uint32_t slot) {
     return reinterpret_cast<const void*>(uintptr_t{slot});
