@@ -188,9 +188,10 @@ bool Rib::SweepFlushedPeers(size_t slot_budget) {
     Table* table = sweep_tables_[sweep_table_];
     PrefixTrie& trie = table->trie(!sweep_v6_);
     batch.clear();
+    const size_t requested = slot_budget - visited;
     {
       EpochGuard guard(sweep_participant_);
-      trie.Collect(sweep_has_cursor_ ? &sweep_cursor_ : nullptr, slot_budget - visited, &batch);
+      trie.Collect(sweep_has_cursor_ ? &sweep_cursor_ : nullptr, requested, &batch);
       // The sweep is bound by memory latency, and it knows its addresses ahead: prefetch the
       // route sets a few prefixes ahead, and the attributes of the routes it will drop from
       // sets already fetched. (Values may be stale by the time they are used: RemoveRoutes
@@ -214,8 +215,8 @@ bool Rib::SweepFlushedPeers(size_t slot_budget) {
       retired.clear();
     }
     visited += batch.size();
-    if (batch.size() < slot_budget - visited + batch.size()) {
-      // This trie is done: next family, then next table.
+    if (batch.size() < requested) {
+      // Fewer than asked: this trie is done. Next family, then next table.
       sweep_has_cursor_ = false;
       if (sweep_v6_) ++sweep_table_;
       sweep_v6_ = !sweep_v6_;
