@@ -39,6 +39,14 @@ class IpAddress {
     std::memcpy(a.bytes_.data(), bytes16, 16);
     return a;
   }
+  // The inverse of family_bytes(): 4 bytes when v4, else 16, network order.
+  static IpAddress FromFamilyBytes(const uint8_t* bytes, bool v4) {
+    if (!v4) return FromV6Bytes(bytes);
+    IpAddress a;
+    a.bytes_[10] = a.bytes_[11] = 0xff;
+    std::memcpy(a.bytes_.data() + 12, bytes, 4);
+    return a;
+  }
   // Accepts dotted IPv4 and RFC 4291 IPv6 text; nullopt on anything else.
   static std::optional<IpAddress> Parse(std::string_view text);
 

@@ -64,34 +64,34 @@ bool EpochDomain::TryAdvance() {
   return global_epoch_.compare_exchange_strong(global, global + 1, std::memory_order_release);
 }
 
-void EpochDomain::Retire(void* object, Deleter deleter, void* context) {
+EpochDomain::Shard& EpochDomain::Enqueue(std::span<void* const> objects, Deleter deleter,
+                                         void* context, size_t* size) {
   // The unlink that preceded this call must be ordered before we read the epoch we tag with.
-  FullFence();
-  const uint64_t epoch = global_epoch_.load(std::memory_order_relaxed);
-  Shard& shard = shards_[std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards];
-  size_t size;
-  {
-    std::lock_guard lock(shard.mutex);
-    shard.items.push_back({object, deleter, context, epoch});
-    size = shard.items.size();
-  }
-  retired_count_.fetch_add(1, std::memory_order_relaxed);
-  if (size % kCollectEvery == 0) {
-    TryAdvance();
-    CollectShard(shard, /*wait=*/false);
-  }
-}
-
-void EpochDomain::RetireMany(const std::vector<void*>& objects, Deleter deleter, void* context) {
-  if (objects.empty()) return;
   FullFence();
   const uint64_t epoch = global_epoch_.load(std::memory_order_relaxed);
   Shard& shard = shards_[std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards];
   {
     std::lock_guard lock(shard.mutex);
     for (void* o : objects) shard.items.push_back({o, deleter, context, epoch});
+    *size = shard.items.size();
   }
   retired_count_.fetch_add(objects.size(), std::memory_order_relaxed);
+  return shard;
+}
+
+void EpochDomain::Retire(void* object, Deleter deleter, void* context) {
+  size_t size;
+  Shard& shard = Enqueue({&object, 1}, deleter, context, &size);
+  if (size % kCollectEvery == 0) {
+    TryAdvance();
+    CollectShard(shard, /*wait=*/false);
+  }
+}
+
+void EpochDomain::RetireMany(std::span<void* const> objects, Deleter deleter, void* context) {
+  if (objects.empty()) return;
+  size_t size;
+  Shard& shard = Enqueue(objects, deleter, context, &size);
   TryAdvance();
   CollectShard(shard, /*wait=*/false);
 }

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <vector>
 
 namespace ribflow {
@@ -63,7 +64,7 @@ class EpochDomain {
   // object has been unlinked from every shared structure. Thread-safe; occasionally collects.
   void Retire(void* object, Deleter deleter, void* context);
   // Retire for many objects sharing a deleter: one fence and one lock.
-  void RetireMany(const std::vector<void*>& objects, Deleter deleter, void* context);
+  void RetireMany(std::span<void* const> objects, Deleter deleter, void* context);
 
   // Tries to advance the epoch and frees whatever became safe. Returns the number freed.
   size_t Collect();
@@ -89,6 +90,9 @@ class EpochDomain {
   static constexpr size_t kCollectEvery = 256;
 
   bool TryAdvance();
+  // Tags objects with the current epoch and queues them in this thread's shard; returns the
+  // shard and its size after the push.
+  Shard& Enqueue(std::span<void* const> objects, Deleter deleter, void* context, size_t* size);
   size_t CollectShard(Shard& shard, bool wait);
 
   std::atomic<uint64_t> global_epoch_{2};

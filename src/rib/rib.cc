@@ -55,26 +55,27 @@ Rib::~Rib() {
 // ---------------------------------------------------------------------------------------------
 // Routers and peers
 
-uint32_t Rib::FindRouter(const IpAddress& address) const {
-  size_t h = absl::HashOf(address) & (kRouterSlots - 1);
-  for (size_t probes = 0; probes < kRouterSlots; ++probes, h = (h + 1) & (kRouterSlots - 1)) {
-    const uint32_t index = routers_[h].index.load(std::memory_order_acquire);
-    if (index == kNoRouter) return kNoRouter;
-    if (routers_[h].address == address) return index;
+const Rib::RouterSlot& Rib::ProbeRouter(const IpAddress& address) const {
+  // Linear probing; the table is never more than half full, so an empty slot ends every probe.
+  for (size_t h = absl::HashOf(address) & (kRouterSlots - 1);; h = (h + 1) & (kRouterSlots - 1)) {
+    const RouterSlot& slot = routers_[h];
+    if (slot.index.load(std::memory_order_acquire) == kNoRouter || slot.address == address) {
+      return slot;
+    }
   }
-  return kNoRouter;
+}
+
+uint32_t Rib::FindRouter(const IpAddress& address) const {
+  return ProbeRouter(address).index.load(std::memory_order_acquire);
 }
 
 uint32_t Rib::RegisterRouter(const IpAddress& address) {
-  size_t h = absl::HashOf(address) & (kRouterSlots - 1);
-  for (;; h = (h + 1) & (kRouterSlots - 1)) {
-    const uint32_t index = routers_[h].index.load(std::memory_order_relaxed);
-    if (index == kNoRouter) break;
-    if (routers_[h].address == address) return index;
-  }
+  auto& slot = const_cast<RouterSlot&>(ProbeRouter(address));
+  const uint32_t index = slot.index.load(std::memory_order_relaxed);
+  if (index != kNoRouter) return index;
   if (router_count_ >= kRouterSlots / 2) return kNoRouter;  // beyond that, no exporter match
-  routers_[h].address = address;
-  routers_[h].index.store(router_count_, std::memory_order_release);
+  slot.address = address;
+  slot.index.store(router_count_, std::memory_order_release);
   return router_count_++;
 }
 
@@ -129,7 +130,11 @@ void Rib::FlushPeer(PeerId peer) {
          !peer_state_[peer].compare_exchange_weak(state, kFlushing)) {
   }
   if (state != kLive && state != kStale) return;  // already flushing or free
-  peer_ids_.erase(peer_keys_[peer]);
+  QueueFlushLocked(peer);
+}
+
+void Rib::QueueFlushLocked(PeerId peer) {
+  peer_ids_.erase(peer_keys_[peer]);  // the key may come back as a new peer
   pending_flush_.push_back(peer);
 }
 
@@ -143,8 +148,7 @@ size_t Rib::FlushExpiredPeers(Clock::time_point now) {
     std::lock_guard lock(peers_mutex_);
     uint8_t expected = kStale;  // a concurrent RevivePeer wins or loses this CAS
     if (!peer_state_[p].compare_exchange_strong(expected, kFlushing)) continue;
-    peer_ids_.erase(peer_keys_[p]);
-    pending_flush_.push_back(p);
+    QueueFlushLocked(p);
     ++flushed;
   }
   return flushed;
@@ -168,30 +172,21 @@ bool Rib::SweepFlushedPeers(size_t slot_budget) {
       sweep_peers_.swap(pending_flush_);
       pending_flush_.clear();
     }
-    {
-      // Tables created after this point cannot hold routes of peers already flushing.
-      std::lock_guard lock(tables_mutex_);
-      sweep_tables_.clear();
-      for (auto& t : owned_tables_) sweep_tables_.push_back(t.get());
-    }
+    // Tables created after this point cannot hold routes of peers already flushing.
+    sweep_walk_.Start(SnapshotTables());
     for (PeerId p : sweep_peers_) sweep_mask_[p] = true;
     sweeping_ = true;
-    sweep_table_ = 0;
-    sweep_v6_ = false;
-    sweep_has_cursor_ = false;
   }
   const auto drop = [this](const Route& r) { return sweep_mask_[r.peer]; };
   std::vector<PrefixTrie::Entry> batch;
   std::vector<void*> retired;
   size_t visited = 0;
-  while (visited < slot_budget && sweep_table_ < sweep_tables_.size()) {
-    Table* table = sweep_tables_[sweep_table_];
-    PrefixTrie& trie = table->trie(!sweep_v6_);
-    batch.clear();
-    const size_t requested = slot_budget - visited;
+  while (visited < slot_budget) {
+    EpochGuard guard(sweep_participant_);
+    Table* table;
+    bool v4;
+    if (!sweep_walk_.Next(slot_budget - visited, &batch, &table, &v4)) break;
     {
-      EpochGuard guard(sweep_participant_);
-      trie.Collect(sweep_has_cursor_ ? &sweep_cursor_ : nullptr, requested, &batch);
       // The sweep is bound by memory latency, and it knows its addresses ahead: prefetch the
       // route sets a few prefixes ahead, and the attributes of the routes it will drop from
       // sets already fetched. (Values may be stale by the time they are used: RemoveRoutes
@@ -208,24 +203,15 @@ bool Rib::SweepFlushedPeers(size_t slot_budget) {
             if (drop(set->routes[r])) __builtin_prefetch(set->routes[r].attributes);
           }
         }
-        RemoveRoutes(table, !sweep_v6_, batch[i].key, batch[i].length, drop, &retired);
+        RemoveRoutes(table, v4, batch[i].key, batch[i].length, drop, &retired);
       }
       // One retirement for the whole step rather than one lock round-trip per prefix.
       epochs_.RetireMany(retired, &Rib::FreeRouteSet, nullptr);
       retired.clear();
     }
     visited += batch.size();
-    if (batch.size() < requested) {
-      // Fewer than asked: this trie is done. Next family, then next table.
-      sweep_has_cursor_ = false;
-      if (sweep_v6_) ++sweep_table_;
-      sweep_v6_ = !sweep_v6_;
-    } else {
-      sweep_cursor_ = batch.back();
-      sweep_has_cursor_ = true;
-    }
   }
-  if (sweep_table_ < sweep_tables_.size()) return true;
+  if (!sweep_walk_.done()) return true;
   // Pass complete: no set reachable from now on names these peers; free their ids once no
   // reader can still hold an older set that does.
   for (PeerId p : sweep_peers_) {
@@ -248,6 +234,42 @@ void Rib::FlushPeerNow(PeerId peer, size_t slot_budget) {
 
 // ---------------------------------------------------------------------------------------------
 // Tables and route sets
+
+std::vector<Rib::Table*> Rib::SnapshotTables() const {
+  std::lock_guard lock(tables_mutex_);
+  std::vector<Table*> tables;
+  tables.reserve(owned_tables_.size());
+  for (const auto& t : owned_tables_) tables.push_back(t.get());
+  return tables;
+}
+
+void Rib::PrefixWalk::Start(std::vector<Table*> tables) {
+  tables_ = std::move(tables);
+  table_ = 0;
+  v6_ = false;
+  has_cursor_ = false;
+}
+
+bool Rib::PrefixWalk::Next(size_t budget, std::vector<PrefixTrie::Entry>* batch, Table** table,
+                           bool* v4) {
+  while (!done()) {
+    batch->clear();
+    *table = tables_[table_];
+    *v4 = !v6_;
+    (*table)->trie(*v4).Collect(has_cursor_ ? &cursor_ : nullptr, budget, batch);
+    if (batch->size() < budget) {
+      // Fewer than asked: this trie is done. Next family, then next table.
+      has_cursor_ = false;
+      if (v6_) ++table_;
+      v6_ = !v6_;
+    } else {
+      cursor_ = batch->back();
+      has_cursor_ = true;
+    }
+    if (!batch->empty()) return true;
+  }
+  return false;
+}
 
 const Rib::Table* Rib::FindTable(RouteDistinguisher rd) const {
   if (rd == 0) return global_table_;
@@ -324,6 +346,15 @@ size_t Rib::FindPosition(const RouteSet* set, uint32_t peer, uint32_t path_id, b
   return lo;
 }
 
+PrefixTrie::Cell Rib::RelockForStructure(PrefixTrie& trie, std::unique_lock<SpinLock>& stripe,
+                                         std::unique_lock<std::mutex>* trie_lock,
+                                         const uint8_t* key, int length) {
+  stripe.unlock();
+  *trie_lock = std::unique_lock(trie.mutex());
+  stripe.lock();
+  return trie.FindForUpdate(key, length);
+}
+
 template <typename Drop>
 size_t Rib::RemoveRoutes(Table* table, bool v4, const uint8_t* key, int length, Drop drop,
                          std::vector<void*>* retired) {
@@ -342,12 +373,8 @@ size_t Rib::RemoveRoutes(Table* table, bool v4, const uint8_t* key, int length, 
   if (dropped == 0) return 0;
   std::unique_lock<std::mutex> trie_lock;
   if (dropped == old->size) {
-    // The prefix empties: removing it needs the trie mutex, taken before stripes. Re-check
-    // once both are held.
-    stripe_lock.unlock();
-    trie_lock = std::unique_lock(trie.mutex());
-    stripe_lock.lock();
-    cell = trie.FindForUpdate(key, length);
+    // The prefix empties: removing it needs the trie mutex. Re-check once both are held.
+    cell = RelockForStructure(trie, stripe_lock, &trie_lock, key, length);
     old = static_cast<const RouteSet*>(cell.Load());
     if (old == nullptr) return 0;
     dropped = count_dropped(old);
@@ -386,33 +413,29 @@ Rib::Writer::Writer(Rib& rib) : rib_(&rib), participant_(rib.epochs_.Register())
 }
 
 Rib::Writer::~Writer() {
-  if (last_attributes_ != nullptr) rib_->attributes_.Release(last_attributes_);
-  if (last_next_hop_ != nullptr) rib_->next_hops_.Release(last_next_hop_);
+  last_attributes_.Reset(rib_->attributes_);
+  last_next_hop_.Reset(rib_->next_hops_);
   rib_->epochs_.Unregister(participant_);
 }
 
-const InternedAttributes* Rib::Writer::InternAttributes(const AttributesView& attributes) {
-  if (last_attributes_ != nullptr && InternedAttributes::Equals(*last_attributes_, attributes)) {
-    rib_->attributes_.AddRef(last_attributes_);
-    return last_attributes_;
+template <typename Traits>
+const typename Traits::Object* Rib::Writer::LastInterned<Traits>::Get(
+    InternPool<Traits>& pool, const typename Traits::Key& key) {
+  if (last_ != nullptr && Traits::Equals(*last_, key)) {
+    pool.AddRef(last_);
+    return last_;
   }
-  const InternedAttributes* interned = rib_->attributes_.Acquire(attributes);
-  rib_->attributes_.AddRef(interned);  // the cache's own reference
-  if (last_attributes_ != nullptr) rib_->attributes_.Release(last_attributes_);
-  last_attributes_ = interned;
+  const typename Traits::Object* interned = pool.Acquire(key);
+  pool.AddRef(interned);  // the cache's own reference
+  Reset(pool);
+  last_ = interned;
   return interned;
 }
 
-const InternedNextHop* Rib::Writer::InternNextHop(const IpAddress& next_hop) {
-  if (last_next_hop_ != nullptr && last_next_hop_->address == next_hop) {
-    rib_->next_hops_.AddRef(last_next_hop_);
-    return last_next_hop_;
-  }
-  const InternedNextHop* interned = rib_->next_hops_.Acquire(next_hop);
-  rib_->next_hops_.AddRef(interned);
-  if (last_next_hop_ != nullptr) rib_->next_hops_.Release(last_next_hop_);
-  last_next_hop_ = interned;
-  return interned;
+template <typename Traits>
+void Rib::Writer::LastInterned<Traits>::Reset(InternPool<Traits>& pool) {
+  if (last_ != nullptr) pool.Release(last_);
+  last_ = nullptr;
 }
 
 absl::Status Rib::Writer::Announce(PeerId peer, RouteDistinguisher rd, const Prefix& prefix,
@@ -422,7 +445,8 @@ absl::Status Rib::Writer::Announce(PeerId peer, RouteDistinguisher rd, const Pre
   if (peer >= rib.config_.max_peers || !rib.PeerVisible(peer)) {
     return absl::FailedPreconditionError(absl::StrCat("peer ", peer, " is not live"));
   }
-  const Route route{peer, path_id, InternNextHop(next_hop), InternAttributes(attributes)};
+  const Route route{peer, path_id, last_next_hop_.Get(rib.next_hops_, next_hop),
+                    last_attributes_.Get(rib.attributes_, attributes)};
   EpochGuard guard(participant_);
   Table* table = rib.GetOrCreateTable(rd);
   PrefixTrie& trie = table->trie(prefix.is_v4());
@@ -434,11 +458,8 @@ absl::Status Rib::Writer::Announce(PeerId peer, RouteDistinguisher rd, const Pre
   const auto* old = static_cast<const RouteSet*>(cell.Load());
   std::unique_lock<std::mutex> trie_lock;
   if (old == nullptr) {
-    // A new prefix needs the trie mutex, which is taken before stripes. Re-check after.
-    stripe_lock.unlock();
-    trie_lock = std::unique_lock(trie.mutex());
-    stripe_lock.lock();
-    cell = trie.FindForUpdate(key, length);
+    // A new prefix needs the trie mutex. Re-check once both are held.
+    cell = RelockForStructure(trie, stripe_lock, &trie_lock, key, length);
     old = static_cast<const RouteSet*>(cell.Load());
     if (old == nullptr) {
       RouteSet* set = NewRouteSet(1);
@@ -492,42 +513,27 @@ bool Rib::Writer::Withdraw(PeerId peer, RouteDistinguisher rd, const Prefix& pre
 
 void Rib::Writer::ForEachRoute(const std::function<void(const RouteView&)>& visit) {
   Rib& rib = *rib_;
-  std::vector<Table*> tables;
-  {
-    std::lock_guard lock(rib.tables_mutex_);
-    for (auto& t : rib.owned_tables_) tables.push_back(t.get());
-  }
+  PrefixWalk walk;
+  walk.Start(rib.SnapshotTables());
   std::vector<PrefixTrie::Entry> batch;
   std::vector<Route> routes;
-  for (Table* table : tables) {
-    for (const bool v4 : {true, false}) {
-      PrefixTrie& trie = table->trie(v4);
-      PrefixTrie::Entry cursor{};
-      bool has_cursor = false;
-      for (;;) {
-        EpochGuard guard(participant_);
-        batch.clear();
-        trie.Collect(has_cursor ? &cursor : nullptr, 1024, &batch);
-        for (const PrefixTrie::Entry& e : batch) {
-          {
-            std::lock_guard stripe_lock(rib.StripeFor(table, e.key, e.length));
-            const auto* set = static_cast<const RouteSet*>(trie.Find(e.key, e.length));
-            if (set == nullptr) continue;
-            routes.assign(set->routes, set->routes + set->size);
-          }
-          const IpAddress address =
-              v4 ? IpAddress::FromV4((uint32_t{e.key[0]} << 24) | (uint32_t{e.key[1]} << 16) |
-                                     (uint32_t{e.key[2]} << 8) | e.key[3])
-                 : IpAddress::FromV6Bytes(e.key);
-          for (const Route& r : routes) {
-            if (!rib.PeerVisible(r.peer)) continue;
-            visit({table->rd, Prefix{address, e.length}, r.peer, r.path_id, r.next_hop->address,
-                   r.attributes});
-          }
-        }
-        if (batch.size() < 1024) break;
-        cursor = batch.back();
-        has_cursor = true;
+  for (;;) {
+    EpochGuard guard(participant_);
+    Table* table;
+    bool v4;
+    if (!walk.Next(1024, &batch, &table, &v4)) break;
+    const PrefixTrie& trie = table->trie(v4);
+    for (const PrefixTrie::Entry& e : batch) {
+      {
+        std::lock_guard stripe_lock(rib.StripeFor(table, e.key, e.length));
+        const auto* set = static_cast<const RouteSet*>(trie.Find(e.key, e.length));
+        if (set == nullptr) continue;
+        routes.assign(set->routes, set->routes + set->size);
+      }
+      const Prefix prefix{IpAddress::FromFamilyBytes(e.key, v4), e.length};
+      for (const Route& r : routes) {
+        if (!rib.PeerVisible(r.peer)) continue;
+        visit({table->rd, prefix, r.peer, r.path_id, r.next_hop->address, r.attributes});
       }
     }
   }

@@ -166,16 +166,23 @@ class Rib {
     void ForEachRoute(const std::function<void(const RouteView&)>& visit);
 
    private:
-    // The last interned values this writer used, with a reference held: consecutive routes
-    // (the NLRIs of one UPDATE, a sorted table dump) mostly share them, and a hit costs a
+    // The last value this writer interned in a pool, with a reference held: consecutive routes
+    // (the NLRIs of one UPDATE, a sorted table dump) mostly share it, and a hit costs a
     // compare instead of a hash, a shard lock and a probe.
-    const InternedAttributes* InternAttributes(const AttributesView& attributes);
-    const InternedNextHop* InternNextHop(const IpAddress& next_hop);
+    template <typename Traits>
+    class LastInterned {
+     public:
+      const typename Traits::Object* Get(InternPool<Traits>& pool, const typename Traits::Key& key);
+      void Reset(InternPool<Traits>& pool);
+
+     private:
+      const typename Traits::Object* last_ = nullptr;
+    };
 
     Rib* rib_;
     EpochDomain::Participant* participant_;
-    const InternedAttributes* last_attributes_ = nullptr;
-    const InternedNextHop* last_next_hop_ = nullptr;
+    LastInterned<InternedAttributes> last_attributes_;
+    LastInterned<InternedNextHop> last_next_hop_;
   };
 
   RibStats Stats() const;
@@ -213,16 +220,47 @@ class Rib {
   };
   static constexpr size_t kStripes = 4096;
 
+  // Walks every prefix of a snapshot of the tables, IPv4 then IPv6 per table, in batches that
+  // resume after the last prefix returned, so it survives concurrent changes between batches
+  // (prefixes added meanwhile may or may not be visited). Callers are pinned while they fetch
+  // a batch and use its values.
+  class PrefixWalk {
+   public:
+    void Start(std::vector<Table*> tables);
+    bool done() const { return table_ >= tables_.size(); }
+    // Fills `batch` with up to `budget` prefixes of one trie; false once the walk is over.
+    bool Next(size_t budget, std::vector<PrefixTrie::Entry>* batch, Table** table, bool* v4);
+
+   private:
+    std::vector<Table*> tables_;
+    size_t table_ = 0;
+    bool v6_ = false;
+    bool has_cursor_ = false;
+    PrefixTrie::Entry cursor_{};
+  };
+  std::vector<Table*> SnapshotTables() const;
+
   bool PeerVisible(uint32_t peer) const {
     const uint8_t s = peer_state_[peer].load(std::memory_order_acquire);
     return s == kLive || s == kStale;
   }
+  // The router table's slot holding `address`, or the empty slot where it would go.
+  const RouterSlot& ProbeRouter(const IpAddress& address) const;
   uint32_t FindRouter(const IpAddress& address) const;
   uint32_t RegisterRouter(const IpAddress& address);  // under peers_mutex_
+  // Hides a live or stale peer now and queues its routes for the sweep. Under peers_mutex_,
+  // after the peer's state was moved to kFlushing.
+  void QueueFlushLocked(PeerId peer);
   const Table* FindTable(RouteDistinguisher rd) const;
   Table* GetOrCreateTable(RouteDistinguisher rd);
   // Writers of one prefix serialize on its stripe. Lock order: trie mutex, then stripe.
   SpinLock& StripeFor(const Table* table, const uint8_t* key, int length);
+  // For a structural change (a new prefix, an emptied one) while holding the prefix's stripe:
+  // takes the trie mutex in lock order (dropping and retaking the stripe) and returns the
+  // prefix's cell found again, since another writer may have changed it in between.
+  static PrefixTrie::Cell RelockForStructure(PrefixTrie& trie, std::unique_lock<SpinLock>& stripe,
+                                             std::unique_lock<std::mutex>* trie_lock,
+                                             const uint8_t* key, int length);
 
   static RouteSet* NewRouteSet(uint32_t size);
   static void FreeRouteSet(void* set, void*);
@@ -272,11 +310,7 @@ class Rib {
   bool sweeping_ = false;
   std::vector<PeerId> sweep_peers_;
   std::unique_ptr<bool[]> sweep_mask_;
-  std::vector<Table*> sweep_tables_;
-  size_t sweep_table_ = 0;
-  bool sweep_v6_ = false;
-  bool sweep_has_cursor_ = false;
-  PrefixTrie::Entry sweep_cursor_{};
+  PrefixWalk sweep_walk_;
   EpochDomain::Participant* sweep_participant_ = nullptr;
 };
 

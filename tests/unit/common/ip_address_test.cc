@@ -25,6 +25,13 @@ TEST(IpAddressTest, RejectsGarbage) {
   }
 }
 
+TEST(IpAddressTest, FromFamilyBytesInvertsFamilyBytes) {
+  for (const char* text : {"192.0.2.1", "2001:db8::1", "0.0.0.0", "::"}) {
+    const IpAddress a = *IpAddress::Parse(text);
+    EXPECT_EQ(IpAddress::FromFamilyBytes(a.family_bytes(), a.is_v4()), a) << text;
+  }
+}
+
 TEST(PrefixTest, ParseIsStrictAboutHostBits) {
   EXPECT_TRUE(Prefix::Parse("10.0.0.0/8"));
   EXPECT_FALSE(Prefix::Parse("10.0.0.1/8"));

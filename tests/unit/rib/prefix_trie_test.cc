@@ -38,10 +38,7 @@ std::vector<std::pair<int, uintptr_t>> Matched(const PrefixTrie& trie, const IpA
 }
 
 Prefix ToPrefix(const PrefixTrie::Entry& e, bool v4) {
-  IpAddress a = v4 ? IpAddress::FromV4((uint32_t{e.key[0]} << 24) | (uint32_t{e.key[1]} << 16) |
-                                       (uint32_t{e.key[2]} << 8) | e.key[3])
-                   : IpAddress::FromV6Bytes(e.key);
-  return Prefix{a, e.length};
+  return Prefix{IpAddress::FromFamilyBytes(e.key, v4), e.length};
 }
 
 class PrefixTrieTest : public ::testing::TestWithParam<bool> {};
