@@ -26,8 +26,10 @@ EpochDomain::EpochDomain(size_t max_participants)
 
 EpochDomain::~EpochDomain() {
   for (Shard& shard : shards_) {
-    for (const Retired& r : shard.items) r.deleter(r.object, r.context);
-    shard.items.clear();
+    for (Bag& bag : shard.bags) {
+      for (const Retired& r : bag.items) r.deleter(r.object, r.context);
+      bag.items.clear();
+    }
   }
 }
 
@@ -70,12 +72,22 @@ EpochDomain::Shard& EpochDomain::Enqueue(std::span<void* const> objects, Deleter
   FullFence();
   const uint64_t epoch = global_epoch_.load(std::memory_order_relaxed);
   Shard& shard = shards_[std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards];
+  std::vector<Retired> expired;
   {
     std::lock_guard lock(shard.mutex);
-    for (void* o : objects) shard.items.push_back({o, deleter, context, epoch});
-    *size = shard.items.size();
+    Bag& bag = shard.bags[epoch % 3];
+    if (!bag.items.empty() && bag.epoch < epoch) {
+      // Left from epoch - 3 or older, and the global epoch is at least `epoch`: all safe.
+      expired = TakeBag(shard, bag);
+    }
+    // A bag already at a later epoch (this thread read the epoch, then was delayed) takes
+    // the objects with its own tag: freeing them later than needed is safe.
+    if (bag.items.empty()) bag.epoch = epoch;
+    for (void* o : objects) bag.items.push_back({o, deleter, context});
+    *size = bag.items.size();
   }
   retired_count_.fetch_add(objects.size(), std::memory_order_relaxed);
+  if (!expired.empty()) FreeTaken(shard, std::move(expired));
   return shard;
 }
 
@@ -96,35 +108,47 @@ void EpochDomain::RetireMany(std::span<void* const> objects, Deleter deleter, vo
   CollectShard(shard, /*wait=*/false);
 }
 
-size_t EpochDomain::CollectShard(Shard& shard, bool wait) {
-  const uint64_t global = global_epoch_.load(std::memory_order_acquire);
-  std::vector<Retired> ready;
-  {
-    std::unique_lock lock(shard.mutex, std::defer_lock);
-    if (wait) {
-      lock.lock();
-    } else if (!lock.try_lock()) {
-      return 0;
-    }
-    auto& items = shard.items;
-    size_t kept = 0;
-    for (size_t i = 0; i < items.size(); ++i) {
-      if (items[i].epoch + 2 <= global) {
-        ready.push_back(items[i]);
-      } else {
-        items[kept++] = items[i];
-      }
-    }
-    items.resize(kept);
-  }
+std::vector<EpochDomain::Retired> EpochDomain::TakeBag(Shard& shard, Bag& bag) {
+  std::vector<Retired> taken;
+  taken.swap(shard.spare);  // empty, with the spare's capacity
+  taken.swap(bag.items);
+  return taken;
+}
+
+void EpochDomain::FreeTaken(Shard& shard, std::vector<Retired> taken) {
   // Deleters run outside the shard lock: they may retire further objects. Freeing touches
   // each object's allocator header, scattered in memory: prefetch a few ahead.
-  for (size_t i = 0; i < ready.size(); ++i) {
-    if (i + 8 < ready.size()) __builtin_prefetch(ready[i + 8].object);
-    ready[i].deleter(ready[i].object, ready[i].context);
+  for (size_t i = 0; i < taken.size(); ++i) {
+    if (i + 8 < taken.size()) __builtin_prefetch(taken[i + 8].object);
+    taken[i].deleter(taken[i].object, taken[i].context);
   }
-  retired_count_.fetch_sub(ready.size(), std::memory_order_relaxed);
-  return ready.size();
+  retired_count_.fetch_sub(taken.size(), std::memory_order_relaxed);
+  taken.clear();
+  std::lock_guard lock(shard.mutex);
+  if (shard.spare.capacity() < taken.capacity()) shard.spare.swap(taken);
+}
+
+size_t EpochDomain::CollectShard(Shard& shard, bool wait) {
+  const uint64_t global = global_epoch_.load(std::memory_order_acquire);
+  size_t freed = 0;
+  for (Bag* bag = nullptr;; bag = nullptr) {
+    std::vector<Retired> taken;
+    {
+      std::unique_lock lock(shard.mutex, std::defer_lock);
+      if (wait) {
+        lock.lock();
+      } else if (!lock.try_lock()) {
+        return freed;
+      }
+      for (Bag& b : shard.bags) {
+        if (!b.items.empty() && b.epoch + 2 <= global) bag = &b;
+      }
+      if (bag == nullptr) return freed;
+      taken = TakeBag(shard, *bag);
+    }
+    freed += taken.size();
+    FreeTaken(shard, std::move(taken));
+  }
 }
 
 size_t EpochDomain::Collect() {

@@ -80,20 +80,32 @@ class EpochDomain {
     void* object;
     Deleter deleter;
     void* context;
-    uint64_t epoch;
+  };
+  // Objects retired in one epoch. Only three epochs can hold objects not yet safe to free (the
+  // current one and the two before), so a shard keeps three bags, the one for epoch E at
+  // E % 3: collecting frees whole bags, never rescans what must stay, however long a reader
+  // stays pinned.
+  struct Bag {
+    uint64_t epoch = 0;
+    std::vector<Retired> items;
   };
   struct alignas(64) Shard {
     std::mutex mutex;
-    std::vector<Retired> items;
+    Bag bags[3];
+    std::vector<Retired> spare;  // an emptied bag's buffer, so bags refill without allocating
   };
   static constexpr size_t kShards = 16;
   static constexpr size_t kCollectEvery = 256;
 
   bool TryAdvance();
   // Tags objects with the current epoch and queues them in this thread's shard; returns the
-  // shard and its size after the push.
+  // shard and the size of the bag they went to.
   Shard& Enqueue(std::span<void* const> objects, Deleter deleter, void* context, size_t* size);
   size_t CollectShard(Shard& shard, bool wait);
+  // Under the shard's mutex: moves a bag's objects out (the bag gets the spare buffer).
+  static std::vector<Retired> TakeBag(Shard& shard, Bag& bag);
+  // Not under the mutex: frees what TakeBag returned and keeps the larger buffer as spare.
+  void FreeTaken(Shard& shard, std::vector<Retired> taken);
 
   std::atomic<uint64_t> global_epoch_{2};
   std::unique_ptr<Participant[]> participants_;

@@ -64,9 +64,10 @@ class InternPool {
     const_cast<Object*>(object)->refs.fetch_add(1, std::memory_order_relaxed);
   }
 
-  void Release(const Object* object) {
+  // Drops `count` references the caller holds.
+  void Release(const Object* object, uint32_t count = 1) {
     auto* o = const_cast<Object*>(object);
-    if (o->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    if (o->refs.fetch_sub(count, std::memory_order_acq_rel) != count) return;
     Shard& shard = shards_[o->hash % kShards];
     {
       std::lock_guard lock(shard.mutex);

@@ -218,6 +218,13 @@ PrefixTrie::Cell PrefixTrie::FindForUpdate(const uint8_t* key, int length) const
   return cell;
 }
 
+PrefixTrie::Cell PrefixTrie::Refresh(const Cell& cell, const uint8_t* key, int length) const {
+  // seq_cst pairs with NewNode's mark: a copy that starts after this load is handled by
+  // StoreAt's re-check, exactly as for a cell FindForUpdate just returned.
+  if (cell.node != nullptr && !cell.node->replaced.load(std::memory_order_seq_cst)) return cell;
+  return FindForUpdate(key, length);
+}
+
 void PrefixTrie::StoreAt(const Cell& cell, const uint8_t* key, int length, const void* value) {
   cell.value->store(value, std::memory_order_seq_cst);
   if (cell.node->replaced.load(std::memory_order_seq_cst)) Store(key, length, value);
@@ -263,52 +270,64 @@ bool PrefixTrie::Matcher::Next(const void** value, int* length) {
 }
 
 // In (address, length) order, a node's items interleave by address byte: for byte x, first the
-// node's own prefixes starting at x (shortest first), then the child subtree under x.
+// node's own prefixes starting at x (shortest first), then the child subtree under x. A prefix
+// of in-node length l and bits v starts at x = v << (8 - l).
 bool PrefixTrie::CollectNode(const TrieNode* node, int depth, uint8_t* path, const Entry* after,
                              bool on_after_path, size_t budget, std::vector<Entry>* out) const {
-  uint32_t items[512 + 256];
-  size_t n = 0;
-  for (unsigned w = 0; w < 8; ++w) {
+  // The bytes where the node has something, so the walk visits them in order without sorting.
+  uint64_t starts[4];
+  for (unsigned w = 0; w < 4; ++w) starts[w] = node->child_bits[w] | node->prefix_bits[w + 4];
+  for (unsigned w = 0; w < 4; ++w) {  // lengths below 8 (indexes below 256)
     for (uint64_t bits = node->prefix_bits[w]; bits; bits &= bits - 1) {
       const unsigned index = w * 64 + std::countr_zero(bits);
       const unsigned l = std::bit_width(index) - 1;
       const unsigned x = (index - (1u << l)) << (8 - l);
-      items[n++] = (x << 10) | (0u << 9) | (l << 1);
+      starts[x >> 6] |= uint64_t{1} << (x & 63);
     }
   }
-  for (unsigned w = 0; w < 4; ++w) {
-    for (uint64_t bits = node->child_bits[w]; bits; bits &= bits - 1) {
-      items[n++] = ((w * 64 + std::countr_zero(bits)) << 10) | (1u << 9);
-    }
-  }
-  std::sort(items, items + n);
-  for (size_t i = 0; i < n; ++i) {
-    const unsigned x = items[i] >> 10;
-    const bool is_child = (items[i] >> 9) & 1;
-    path[depth] = static_cast<uint8_t>(x);
-    if (!is_child) {
-      const unsigned l = (items[i] >> 1) & 15;
-      Entry e{};
-      std::memcpy(e.key, path, depth + 1);
-      e.length = static_cast<uint8_t>(depth * 8 + l);
-      if (after != nullptr && Compare(e, *after, key_bytes_) <= 0) continue;
-      e.value = node->values()[Rank(node->prefix_bits, (1u << l) | (x >> (8 - l)))].load(
-          std::memory_order_acquire);
-      out->push_back(e);
-      if (out->size() >= budget) return false;
-      continue;
-    }
-    // Skip subtrees wholly before `after`.
-    bool child_on_path = false;
-    if (after != nullptr && on_after_path) {
-      if (x < after->key[depth]) continue;
-      child_on_path = x == after->key[depth];
-    }
-    const TrieNode* child =
-        node->children()[Rank(node->child_bits, x)].load(std::memory_order_acquire);
-    if (!CollectNode(child, depth + 1, path, child_on_path ? after : nullptr, child_on_path, budget,
-                     out)) {
-      return false;
+  // On the path of `after`, everything at a smaller byte comes before it.
+  if (!on_after_path) after = nullptr;
+  const unsigned first = after != nullptr ? after->key[depth] : 0;
+  // A walk misses on every node it enters; its children are known ahead, so fetch the next
+  // few while this one's earlier items are processed.
+  constexpr unsigned kChildrenAhead = 4;
+  const auto* children = node->children();
+  const unsigned child_count = node->child_count;
+  unsigned child_rank = first == 0 ? 0 : Rank(node->child_bits, first);
+  auto prefetch_child = [&](unsigned rank) {
+    if (rank >= child_count) return;
+    const char* child =
+        reinterpret_cast<const char*>(children[rank].load(std::memory_order_relaxed));
+    __builtin_prefetch(child);
+    __builtin_prefetch(child + 64);
+  };
+  for (unsigned k = 0; k < kChildrenAhead; ++k) prefetch_child(child_rank + k);
+  for (unsigned w = first >> 6; w < 4; ++w) {
+    uint64_t bits = starts[w];
+    if (w == first >> 6) bits &= ~uint64_t{0} << (first & 63);
+    for (; bits; bits &= bits - 1) {
+      const unsigned x = w * 64 + std::countr_zero(bits);
+      const bool at_after = after != nullptr && x == first;
+      path[depth] = static_cast<uint8_t>(x);
+      // Lengths whose prefixes can start at x: those leaving x's trailing zero bits as host bits.
+      const unsigned shortest = x == 0 ? 0 : 8 - std::countr_zero(x);
+      for (unsigned l = shortest; l <= 8; ++l) {
+        const unsigned index = (1u << l) | (x >> (8 - l));
+        if (!TestBit(node->prefix_bits, index)) continue;
+        Entry e{};
+        std::memcpy(e.key, path, depth + 1);
+        e.length = static_cast<uint8_t>(depth * 8 + l);
+        if (at_after && Compare(e, *after, key_bytes_) <= 0) continue;
+        auto* cell = const_cast<TrieNode*>(node)->values() + Rank(node->prefix_bits, index);
+        e.value = cell->load(std::memory_order_acquire);
+        e.cell = Cell{const_cast<TrieNode*>(node), cell};
+        out->push_back(e);
+        if (out->size() >= budget) return false;
+      }
+      if (!TestBit(node->child_bits, x)) continue;
+      prefetch_child(child_rank + kChildrenAhead);
+      const TrieNode* child = children[child_rank++].load(std::memory_order_acquire);
+      if (!CollectNode(child, depth + 1, path, after, at_after, budget, out)) return false;
     }
   }
   path[depth] = 0;

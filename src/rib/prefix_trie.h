@@ -58,15 +58,6 @@ class PrefixTrie {
     int next_bits_;  // longest in-node length still to try at depth_
   };
 
-  struct Entry {
-    uint8_t key[16];  // key_bytes significant, host bits zero
-    uint8_t length;
-    const void* value;
-  };
-  // Appends up to `budget` prefixes that come after `after` (nullptr: from the start) in
-  // (address, length) order. Resumable across structural changes: pass the last entry back.
-  void Collect(const Entry* after, size_t budget, std::vector<Entry>* out) const;
-
   // Replaces the value of a present prefix (see threading model). False when absent.
   bool Store(const uint8_t* key, int length, const void* value);
 
@@ -78,6 +69,19 @@ class PrefixTrie {
     const void* Load() const { return value ? value->load(std::memory_order_acquire) : nullptr; }
   };
   Cell FindForUpdate(const uint8_t* key, int length) const;
+  // `cell` if its node is still the published one, else the prefix's cell found again. With
+  // the prefix's value writers excluded by the caller, a current cell holds the latest value.
+  Cell Refresh(const Cell& cell, const uint8_t* key, int length) const;
+
+  struct Entry {
+    uint8_t key[16];  // key_bytes significant, host bits zero
+    uint8_t length;
+    const void* value;
+    Cell cell;  // where the value was read: pass to Refresh() before updating through it
+  };
+  // Appends up to `budget` prefixes that come after `after` (nullptr: from the start) in
+  // (address, length) order. Resumable across structural changes: pass the last entry back.
+  void Collect(const Entry* after, size_t budget, std::vector<Entry>* out) const;
   void StoreAt(const Cell& cell, const uint8_t* key, int length, const void* value);
 
   // Structural writers hold mutex().

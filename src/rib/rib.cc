@@ -14,17 +14,18 @@ namespace ribflow {
 
 Rib::Rib(Config config)
     : config_(config),
+      tombstone_peer_(config.max_peers),
       epochs_(config.max_threads + 1),
       next_hops_(&epochs_),
       attributes_(&epochs_),
       stripes_(new SpinLock[kStripes]),
-      peer_state_(new std::atomic<uint8_t>[config.max_peers]()),
-      peer_router_(new std::atomic<uint32_t>[config.max_peers]()),
+      peer_state_(new std::atomic<uint8_t>[config.max_peers + 1]()),
+      peer_router_(new std::atomic<uint32_t>[config.max_peers + 1]()),
       peer_routes_(new std::atomic<int64_t>[config.max_peers]()),
       peer_stale_deadline_(new std::atomic<int64_t>[config.max_peers]()),
       peer_keys_(new PeerKey[config.max_peers]),
       routers_(new RouterSlot[kRouterSlots]),
-      sweep_mask_(new bool[config.max_peers]()) {
+      sweep_mask_(new bool[config.max_peers + 1]()) {
   owned_tables_.push_back(std::make_unique<Table>(0, &epochs_));
   global_table_ = owned_tables_.back().get();
   auto* directory = new TableDirectory;
@@ -42,7 +43,9 @@ Rib::~Rib() {
       trie->Collect(nullptr, SIZE_MAX, &batch);
       for (const auto& e : batch) {
         const auto* set = static_cast<const RouteSet*>(e.value);
-        for (uint32_t i = 0; i < set->size; ++i) ReleaseRoute(set->routes[i]);
+        for (uint32_t i = 0; i < set->size; ++i) {
+          if (!IsTombstone(set->routes[i])) ReleaseRoute(set->routes[i]);
+        }
         FreeRouteSet(const_cast<RouteSet*>(set), nullptr);
       }
     }
@@ -174,12 +177,13 @@ bool Rib::SweepFlushedPeers(size_t slot_budget) {
     }
     // Tables created after this point cannot hold routes of peers already flushing.
     sweep_walk_.Start(SnapshotTables());
+    sweep_batch_.reserve(slot_budget);
     for (PeerId p : sweep_peers_) sweep_mask_[p] = true;
     sweeping_ = true;
   }
   const auto drop = [this](const Route& r) { return sweep_mask_[r.peer]; };
-  std::vector<PrefixTrie::Entry> batch;
-  std::vector<void*> retired;
+  std::vector<PrefixTrie::Entry>& batch = sweep_batch_;  // keeps its capacity between calls
+  ReleaseBatch released(this);
   size_t visited = 0;
   while (visited < slot_budget) {
     EpochGuard guard(sweep_participant_);
@@ -188,14 +192,15 @@ bool Rib::SweepFlushedPeers(size_t slot_budget) {
     if (!sweep_walk_.Next(slot_budget - visited, &batch, &table, &v4)) break;
     {
       // The sweep is bound by memory latency, and it knows its addresses ahead: prefetch the
-      // route sets a few prefixes ahead, and the attributes of the routes it will drop from
-      // sets already fetched. (Values may be stale by the time they are used: RemoveRoutes
-      // re-reads under the stripe lock; we are pinned, so reading them is safe.)
-      constexpr size_t kSetsAhead = 8, kAttributesAhead = 4;
+      // route sets a few prefixes ahead (into L2: prefetches into L1 stalled on its few miss
+      // buffers), and the attributes of the routes it will drop from sets already fetched.
+      // (Values may be stale by the time they are used: RemoveRoutes re-reads under the stripe
+      // lock; we are pinned, so reading them is safe, and only this sweep writes tombstones.)
+      constexpr size_t kSetsAhead = 16, kAttributesAhead = 8;
       for (size_t i = 0; i < batch.size(); ++i) {
         if (i + kSetsAhead < batch.size()) {
           const char* set = static_cast<const char*>(batch[i + kSetsAhead].value);
-          for (size_t line = 0; line < 4; ++line) __builtin_prefetch(set + 64 * line);
+          for (size_t line = 0; line < 4; ++line) __builtin_prefetch(set + 64 * line, 0, 1);
         }
         if (i + kAttributesAhead < batch.size()) {
           const auto* set = static_cast<const RouteSet*>(batch[i + kAttributesAhead].value);
@@ -203,11 +208,11 @@ bool Rib::SweepFlushedPeers(size_t slot_budget) {
             if (drop(set->routes[r])) __builtin_prefetch(set->routes[r].attributes);
           }
         }
-        RemoveRoutes(table, v4, batch[i].key, batch[i].length, drop, &retired);
+        // Flushing peers' route counts are not kept: they are reset when the pass ends.
+        RemoveRoutes(table, v4, batch[i].key, batch[i].length, drop, &batch[i].cell,
+                     /*tombstone=*/true, &released);
       }
-      // One retirement for the whole step rather than one lock round-trip per prefix.
-      epochs_.RetireMany(retired, &Rib::FreeRouteSet, nullptr);
-      retired.clear();
+      released.Flush();
     }
     visited += batch.size();
   }
@@ -312,7 +317,7 @@ SpinLock& Rib::StripeFor(const Table* table, const uint8_t* key, int length) {
 Rib::RouteSet* Rib::NewRouteSet(uint32_t size) {
   auto* set = static_cast<RouteSet*>(RibAllocate(sizeof(RouteSet) + size * sizeof(Route)));
   set->size = size;
-  set->reserved = 0;
+  set->tombstones = 0;
   return set;
 }
 
@@ -355,9 +360,43 @@ PrefixTrie::Cell Rib::RelockForStructure(PrefixTrie& trie, std::unique_lock<Spin
   return trie.FindForUpdate(key, length);
 }
 
+void Rib::ReleaseBatch::AddRoute(const Route& route) {
+  if (route.next_hop != next_hop_.object) {
+    if (next_hop_.count != 0) rib_->next_hops_.Release(next_hop_.object, next_hop_.count);
+    next_hop_ = {route.next_hop, 0};
+  }
+  ++next_hop_.count;
+  if (route.attributes != attributes_.object) {
+    if (attributes_.count != 0) rib_->attributes_.Release(attributes_.object, attributes_.count);
+    attributes_ = {route.attributes, 0};
+  }
+  ++attributes_.count;
+}
+
+void Rib::ReleaseBatch::AddRouteSet(const RouteSet* set) {
+  if (route_set_count_ == kRouteSets) {
+    rib_->epochs_.RetireMany({route_sets_, route_set_count_}, &Rib::FreeRouteSet, nullptr);
+    route_set_count_ = 0;
+  }
+  route_sets_[route_set_count_++] = const_cast<RouteSet*>(set);
+}
+
+void Rib::ReleaseBatch::Flush() {
+  if (next_hop_.count != 0) rib_->next_hops_.Release(next_hop_.object, next_hop_.count);
+  if (attributes_.count != 0) rib_->attributes_.Release(attributes_.object, attributes_.count);
+  next_hop_ = {};
+  attributes_ = {};
+  if (route_set_count_ != 0) {
+    rib_->epochs_.RetireMany({route_sets_, route_set_count_}, &Rib::FreeRouteSet, nullptr);
+  }
+  route_set_count_ = 0;
+  if (tombstones_ != 0) rib_->tombstones_.fetch_add(tombstones_, std::memory_order_relaxed);
+  tombstones_ = 0;
+}
+
 template <typename Drop>
 size_t Rib::RemoveRoutes(Table* table, bool v4, const uint8_t* key, int length, Drop drop,
-                         std::vector<void*>* retired) {
+                         const PrefixTrie::Cell* hint, bool tombstone, ReleaseBatch* released) {
   PrefixTrie& trie = table->trie(v4);
   SpinLock& stripe = StripeFor(table, key, length);
   std::unique_lock stripe_lock(stripe);
@@ -366,13 +405,14 @@ size_t Rib::RemoveRoutes(Table* table, bool v4, const uint8_t* key, int length, 
     for (uint32_t i = 0; i < set->size; ++i) n += drop(set->routes[i]);
     return n;
   };
-  PrefixTrie::Cell cell = trie.FindForUpdate(key, length);
+  PrefixTrie::Cell cell =
+      hint != nullptr ? trie.Refresh(*hint, key, length) : trie.FindForUpdate(key, length);
   const auto* old = static_cast<const RouteSet*>(cell.Load());
   if (old == nullptr) return 0;
   size_t dropped = count_dropped(old);
   if (dropped == 0) return 0;
   std::unique_lock<std::mutex> trie_lock;
-  if (dropped == old->size) {
+  if (dropped + old->tombstones == old->size) {
     // The prefix empties: removing it needs the trie mutex. Re-check once both are held.
     cell = RelockForStructure(trie, stripe_lock, &trie_lock, key, length);
     old = static_cast<const RouteSet*>(cell.Load());
@@ -380,29 +420,49 @@ size_t Rib::RemoveRoutes(Table* table, bool v4, const uint8_t* key, int length, 
     dropped = count_dropped(old);
     if (dropped == 0) return 0;
   }
-  if (dropped == old->size) {
+  const size_t dead = dropped + old->tombstones;
+  if (tombstone && dead * 2 <= old->size) {
+    // Readers skip these routes already (their peer is flushing) and read nothing past the
+    // peer id, so overwriting it is the whole removal; the set stays published.
+    auto* set = const_cast<RouteSet*>(old);
+    for (uint32_t i = 0; i < set->size; ++i) {
+      Route& r = set->routes[i];
+      if (!drop(r)) continue;
+      released->AddRoute(r);
+      std::atomic_ref<uint32_t>(r.peer).store(tombstone_peer_, std::memory_order_relaxed);
+    }
+    set->tombstones = static_cast<uint32_t>(dead);
+    released->AddTombstones(static_cast<int64_t>(dropped));
+    return dropped;
+  }
+  if (dead == old->size) {
     trie.Remove(key, length);
   } else {
-    RouteSet* set = NewRouteSet(old->size - static_cast<uint32_t>(dropped));
+    RouteSet* set = NewRouteSet(static_cast<uint32_t>(old->size - dead));
     uint32_t out = 0;
     for (uint32_t i = 0; i < old->size; ++i) {
-      if (!drop(old->routes[i])) set->routes[out++] = old->routes[i];
+      const Route& r = old->routes[i];
+      if (!drop(r) && !IsTombstone(r)) set->routes[out++] = r;
     }
     trie.StoreAt(cell, key, length, set);
   }
   stripe_lock.unlock();
   if (trie_lock.owns_lock()) trie_lock.unlock();
   for (uint32_t i = 0; i < old->size; ++i) {
-    if (!drop(old->routes[i])) continue;
-    peer_routes_[old->routes[i].peer].fetch_sub(1, std::memory_order_relaxed);
-    ReleaseRoute(old->routes[i]);
+    if (drop(old->routes[i])) released->AddRoute(old->routes[i]);
   }
-  if (retired != nullptr) {
-    retired->push_back(const_cast<RouteSet*>(old));
-  } else {
-    RetireRouteSet(old);
-  }
+  released->AddTombstones(-static_cast<int64_t>(old->tombstones));
+  released->AddRouteSet(old);
   return dropped;
+}
+
+Rib::RouteSet* Rib::CompactedCopy(const RouteSet* set, uint32_t tombstone_peer) {
+  RouteSet* copy = NewRouteSet(set->size - set->tombstones);
+  uint32_t out = 0;
+  for (uint32_t i = 0; i < set->size; ++i) {
+    if (set->routes[i].peer != tombstone_peer) copy->routes[out++] = set->routes[i];
+  }
+  return copy;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -471,29 +531,37 @@ absl::Status Rib::Writer::Announce(PeerId peer, RouteDistinguisher rd, const Pre
       return absl::OkStatus();
     }
   }
+  // Tombstones hold no peer key to order by: search and copy a compacted set instead.
+  RouteSet* compacted = old->tombstones != 0 ? CompactedCopy(old, rib.tombstone_peer_) : nullptr;
+  const RouteSet* base = compacted != nullptr ? compacted : old;
   bool found;
-  const size_t pos = rib.FindPosition(old, peer, path_id, &found);
+  const size_t pos = rib.FindPosition(base, peer, path_id, &found);
   if (found) {
-    const Route previous = old->routes[pos];
+    const Route previous = base->routes[pos];
     if (previous.next_hop == route.next_hop && previous.attributes == route.attributes) {
       stripe_lock.unlock();
+      if (compacted != nullptr) FreeRouteSet(compacted, nullptr);
       rib.ReleaseRoute(route);  // unchanged: drop the references taken above
       return absl::OkStatus();
     }
-    RouteSet* set = NewRouteSet(old->size);
-    std::memcpy(set->routes, old->routes, old->size * sizeof(Route));
+    RouteSet* set = NewRouteSet(base->size);
+    std::memcpy(set->routes, base->routes, base->size * sizeof(Route));
     set->routes[pos] = route;
     trie.StoreAt(cell, key, length, set);
     stripe_lock.unlock();
     rib.ReleaseRoute(previous);
   } else {
-    RouteSet* set = NewRouteSet(old->size + 1);
-    std::memcpy(set->routes, old->routes, pos * sizeof(Route));
-    std::memcpy(set->routes + pos + 1, old->routes + pos, (old->size - pos) * sizeof(Route));
+    RouteSet* set = NewRouteSet(base->size + 1);
+    std::memcpy(set->routes, base->routes, pos * sizeof(Route));
+    std::memcpy(set->routes + pos + 1, base->routes + pos, (base->size - pos) * sizeof(Route));
     set->routes[pos] = route;
     trie.StoreAt(cell, key, length, set);
     stripe_lock.unlock();
     rib.peer_routes_[peer].fetch_add(1, std::memory_order_relaxed);
+  }
+  if (compacted != nullptr) {
+    FreeRouteSet(compacted, nullptr);  // never published
+    rib.tombstones_.fetch_sub(old->tombstones, std::memory_order_relaxed);
   }
   rib.RetireRouteSet(old);
   return absl::OkStatus();
@@ -506,9 +574,15 @@ bool Rib::Writer::Withdraw(PeerId peer, RouteDistinguisher rd, const Prefix& pre
   EpochGuard guard(participant_);
   Table* table = const_cast<Table*>(rib.FindTable(rd));
   if (table == nullptr) return false;
-  return rib.RemoveRoutes(table, prefix.is_v4(), prefix.address.family_bytes(), prefix.length,
-                          [&](const Route& r) { return r.peer == peer && r.path_id == path_id; }) ==
-         1;
+  ReleaseBatch released(&rib);
+  if (rib.RemoveRoutes(
+          table, prefix.is_v4(), prefix.address.family_bytes(), prefix.length,
+          [&](const Route& r) { return r.peer == peer && r.path_id == path_id; }, nullptr,
+          /*tombstone=*/false, &released) == 0) {
+    return false;
+  }
+  rib.peer_routes_[peer].fetch_sub(1, std::memory_order_relaxed);
+  return true;
 }
 
 void Rib::Writer::ForEachRoute(const std::function<void(const RouteView&)>& visit) {
@@ -559,26 +633,30 @@ bool Rib::Reader::Lookup(const IpAddress& address, const LookupHints& hints,
 
   PrefixTrie::Matcher matcher(table->trie(address.is_v4()), address.family_bytes());
   const Route* fallback = nullptr;
+  uint32_t fallback_peer = kNoPeer;
   int fallback_length = 0;
   const Route* chosen = nullptr;
+  uint32_t chosen_peer = kNoPeer;
   int chosen_length = 0;
   const void* value;
   int length;
   while (matcher.Next(&value, &length)) {
     const auto* set = static_cast<const RouteSet*>(value);
     const Route* best = nullptr;
+    uint32_t best_peer = kNoPeer;
     int best_score = -1;
     for (uint32_t i = 0; i < set->size; ++i) {
       const Route& r = set->routes[i];
-      if (!rib.PeerVisible(r.peer)) continue;
+      const uint32_t peer = RoutePeer(r);
+      if (!rib.PeerVisible(peer)) continue;  // a flushed peer's or a tombstone: read no further
       int score = 0;
-      if (router != kNoRouter &&
-          rib.peer_router_[r.peer].load(std::memory_order_relaxed) == router) {
+      if (router != kNoRouter && rib.peer_router_[peer].load(std::memory_order_relaxed) == router) {
         score += 2;
       }
       if (hints.next_hop && r.next_hop->address == *hints.next_hop) score += 1;
       if (score > best_score) {  // strict: the first in set order wins ties
         best = &r;
+        best_peer = peer;
         best_score = score;
         if (score == perfect) break;
       }
@@ -586,6 +664,7 @@ bool Rib::Reader::Lookup(const IpAddress& address, const LookupHints& hints,
     if (best == nullptr) continue;
     if (router == kNoRouter || best_score >= 2) {
       chosen = best;
+      chosen_peer = best_peer;
       chosen_length = length;
       break;
     }
@@ -593,16 +672,18 @@ bool Rib::Reader::Lookup(const IpAddress& address, const LookupHints& hints,
     // that is what the exporter forwarded with. Keep this as the fallback.
     if (fallback == nullptr) {
       fallback = best;
+      fallback_peer = best_peer;
       fallback_length = length;
     }
   }
   if (chosen == nullptr) {
     chosen = fallback;
+    chosen_peer = fallback_peer;
     chosen_length = fallback_length;
   }
   if (chosen == nullptr) return false;
   result->prefix = Prefix{address.Masked(chosen_length), static_cast<uint8_t>(chosen_length)};
-  result->peer = chosen->peer;
+  result->peer = chosen_peer;
   result->path_id = chosen->path_id;
   result->next_hop = chosen->next_hop->address;
   result->attributes = chosen->attributes;
@@ -637,6 +718,7 @@ RibStats Rib::Stats() const {
   s.attribute_sets = attributes_.size();
   s.next_hops = next_hops_.size();
   s.retired_pending = epochs_.retired_count();
+  s.tombstones = static_cast<size_t>(tombstones_.load(std::memory_order_relaxed));
   return s;
 }
 

@@ -13,6 +13,10 @@
 //   the thread that flushes it; marking stale, reviving and expiring may come from any thread.
 // - Flushing a peer hides its routes from lookups at once; SweepFlushedPeers() then removes them
 //   in bounded steps (a budget of slots per call), so lookups and other peers' updates go on.
+//   Where the peer's routes are a minority of a prefix's set, the sweep does not copy the set:
+//   it overwrites their peer id with a tombstone in place (a route of a flushed peer is never
+//   read past its peer id), releases what they referenced, and leaves the slots to the next
+//   copy of that set. So a flush writes little memory, and dead slots never exceed half a set.
 // - Freed memory (route sets, trie nodes, attribute sets, prefix slots, peer ids) is reclaimed
 //   through an epoch domain (see epoch.h and docs/rib.md for why EBR).
 #pragma once
@@ -91,6 +95,7 @@ struct RibStats {
   size_t trie_nodes = 0;
   size_t trie_bytes = 0;
   size_t retired_pending = 0;
+  size_t tombstones = 0;  // dead route slots left in place by flushes, until their set is copied
 };
 
 class Rib {
@@ -190,16 +195,27 @@ class Rib {
 
  private:
   struct Route {
-    uint32_t peer;
+    uint32_t peer;  // a sweep may overwrite it in place with tombstone_peer_: see RoutePeer()
     uint32_t path_id;
     const InternedNextHop* next_hop;
     const InternedAttributes* attributes;
   };
-  struct RouteSet {  // immutable once published; sorted by (peer key, path id); never empty
+  // Immutable once published, except that the sweep may turn routes of flushed peers into
+  // tombstones. Live routes sorted by (peer key, path id); at least one live route.
+  struct RouteSet {
     uint32_t size;
-    uint32_t reserved;
+    uint32_t tombstones;  // written under the prefix's stripe; readers never read it
     Route routes[];
   };
+  // The peer of a route as a lock-free reader must read it: the sweep may be writing a
+  // tombstone into it. Writers, which hold the prefix's stripe as the sweep does, read it plainly.
+  static uint32_t RoutePeer(const Route& route) {
+    return std::atomic_ref<uint32_t>(const_cast<uint32_t&>(route.peer))
+        .load(std::memory_order_relaxed);
+  }
+  bool IsTombstone(const Route& route) const { return route.peer == tombstone_peer_; }
+  // A copy of the set without its tombstones, not published.
+  static RouteSet* CompactedCopy(const RouteSet* set, uint32_t tombstone_peer);
   struct Table {
     Table(RouteDistinguisher rd, EpochDomain* epochs) : rd(rd), v4(4, epochs), v6(16, epochs) {}
     RouteDistinguisher rd;
@@ -267,12 +283,43 @@ class Rib {
   void RetireRouteSet(const RouteSet* set);
   // Position of (peer, path_id) in the set, or where it would be inserted.
   size_t FindPosition(const RouteSet* set, uint32_t peer, uint32_t path_id, bool* found) const;
-  // Drops the routes matching `drop` from one prefix, removing the prefix when it empties.
-  // Returns the number dropped. The caller is pinned. The replaced route set is retired, or
-  // appended to `retired` for the caller to retire in bulk.
+  // What removing routes frees, held back to be released in bulk: references merged while
+  // consecutive routes share them (a peer's routes mostly share one next hop, neighbouring
+  // prefixes often one attribute set), so a run costs one atomic decrement instead of one per
+  // route; and replaced route sets, retired with one epoch-domain lock per batch.
+  class ReleaseBatch {
+   public:
+    explicit ReleaseBatch(Rib* rib) : rib_(rib) {}
+    ~ReleaseBatch() { Flush(); }
+    ReleaseBatch(const ReleaseBatch&) = delete;
+    ReleaseBatch& operator=(const ReleaseBatch&) = delete;
+    void AddRoute(const Route& route);
+    void AddRouteSet(const RouteSet* set);
+    void AddTombstones(int64_t delta) { tombstones_ += delta; }
+    void Flush();
+
+   private:
+    template <typename Object>
+    struct Run {
+      const Object* object = nullptr;
+      uint32_t count = 0;
+    };
+    Rib* rib_;
+    Run<InternedNextHop> next_hop_;
+    Run<InternedAttributes> attributes_;
+    static constexpr size_t kRouteSets = 256;  // a fixed buffer: nothing allocated per route
+    void* route_sets_[kRouteSets];
+    size_t route_set_count_ = 0;
+    int64_t tombstones_ = 0;
+  };
+  // Drops the routes matching `drop` (never true for a tombstone) from one prefix, removing
+  // the prefix when it empties. Returns the number dropped; the caller keeps the peers' route
+  // counts. The caller is pinned. `hint` is where the caller saw the prefix (a walk's entry),
+  // to skip finding it again. With `tombstone`, dropped routes that leave at most half the set
+  // dead become tombstones in place instead of a copy of the set.
   template <typename Drop>
   size_t RemoveRoutes(Table* table, bool v4, const uint8_t* key, int length, Drop drop,
-                      std::vector<void*>* retired = nullptr);
+                      const PrefixTrie::Cell* hint, bool tombstone, ReleaseBatch* released);
   static void FreePeerDeferred(void* peer, void* self);
   void ReleaseRoute(const Route& route) {
     next_hops_.Release(route.next_hop);
@@ -280,6 +327,8 @@ class Rib {
   }
 
   const Config config_;
+  // The peer id of a tombstone: one past the last real id, its state forever kFree.
+  const uint32_t tombstone_peer_;
   EpochDomain epochs_;
   InternPool<InternedNextHop> next_hops_;
   InternPool<InternedAttributes> attributes_;
@@ -300,6 +349,7 @@ class Rib {
   mutable std::mutex peers_mutex_;        // leaf lock: never held while retiring
   absl::flat_hash_map<PeerKey, PeerId> peer_ids_;
   std::vector<PeerId> free_peer_ids_;
+  std::atomic<int64_t> tombstones_{0};
   std::atomic<uint32_t> peer_id_high_water_{0};
   std::vector<PeerId> pending_flush_;
   std::unique_ptr<RouterSlot[]> routers_;
@@ -311,6 +361,7 @@ class Rib {
   std::vector<PeerId> sweep_peers_;
   std::unique_ptr<bool[]> sweep_mask_;
   PrefixWalk sweep_walk_;
+  std::vector<PrefixTrie::Entry> sweep_batch_;
   EpochDomain::Participant* sweep_participant_ = nullptr;
 };
 

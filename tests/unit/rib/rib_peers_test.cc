@@ -90,6 +90,66 @@ TEST_F(RibPeersTest, FlushHidesRoutesAtOnceAndOtherPeersRemain) {
   EXPECT_EQ(OriginOf("10.0.7.1", from_a), 64502u);
 }
 
+// A flush leaves a minority peer's routes as tombstones in place; the next write to a prefix
+// compacts its set, and a set is copied instead once half of it would be dead.
+TEST_F(RibPeersTest, FlushTombstonesMinorityRoutesAndWritesCompactThem) {
+  const PeerKey key_c{*IpAddress::Parse("192.0.2.3"), *IpAddress::Parse("203.0.113.3"), 0, 64503};
+  const PeerKey key_d{*IpAddress::Parse("192.0.2.4"), *IpAddress::Parse("203.0.113.4"), 0, 64504};
+  const PeerId c = rib_.AddPeer(key_c), d = rib_.AddPeer(key_d);
+  const Attributes attrs_c{64503, {64503}, {}, {}, {}}, attrs_d{64504, {64504}, {}, {}, {}};
+  auto prefix = [](int i) { return "10.1." + std::to_string(i) + ".0/24"; };
+  auto address = [](int i) { return "10.1." + std::to_string(i) + ".9"; };
+  for (int i = 0; i < 100; ++i) {
+    Announce(a_, prefix(i).c_str(), attrs_a_);
+    Announce(b_, prefix(i).c_str(), attrs_b_);
+    Announce(c, prefix(i).c_str(), attrs_c);
+    Announce(d, prefix(i).c_str(), attrs_d);
+  }
+  const PeerKey key_a = *rib_.peer_key(a_);
+  rib_.FlushPeerNow(a_, 7);
+  EXPECT_EQ(rib_.Stats().tombstones, 100u);  // 1 of 4 routes dead: left in place
+  EXPECT_EQ(rib_.Stats().routes, 300u);
+  rib_.epochs().Drain();  // the flushed id may now be reused
+
+  // The key comes back (perhaps with the same id) and re-announces half the prefixes.
+  const PeerId a2 = rib_.AddPeer(key_a);
+  const Attributes attrs_a2{64599, {64599}, {}, {}, {}};
+  for (int i = 0; i < 50; ++i) Announce(a2, prefix(i).c_str(), attrs_a2);
+  EXPECT_EQ(rib_.Stats().tombstones, 50u);
+  LookupHints from_a, from_d;
+  from_a.exporter = key_a.router;
+  from_d.exporter = key_d.router;
+  EXPECT_EQ(OriginOf(address(10).c_str(), from_a), 64599u);
+  EXPECT_EQ(OriginOf(address(60).c_str(), from_a), 64502u);  // a's old route stays dead
+
+  // A withdrawal in a set with a tombstone compacts it too.
+  EXPECT_TRUE(writer_.Withdraw(b_, 0, *Prefix::Parse(prefix(70)), 0));
+  EXPECT_EQ(rib_.Stats().tombstones, 49u);
+
+  // Flushing c: at most half of each set is then dead (1 of 4, 2 of 4, and 1 of 2 in prefix
+  // 70, compacted to {c, d}), so every removal is in place.
+  rib_.FlushPeerNow(c, 5);
+  EXPECT_EQ(rib_.Stats().tombstones, 49u + 50u + 49u + 1u);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(OriginOf(address(i).c_str(), from_d), 64504u) << i;
+    const uint32_t expected_from_a = i < 50 ? 64599u : i == 70 ? 64504u : 64502u;
+    EXPECT_EQ(OriginOf(address(i).c_str(), from_a), expected_from_a) << i;
+  }
+  // Flushing b: prefixes 0-49 reach 2 dead of 4, still in place; in 50-99 a third dead route
+  // of 4 is past half, so those sets are copied to {d} without tombstones; 70 has no b.
+  rib_.FlushPeerNow(b_, 5);
+  EXPECT_EQ(rib_.Stats().tombstones, 2u * 50u + 1u);
+  EXPECT_EQ(rib_.Stats().routes, 50u + 100u);
+
+  // Once every peer is gone no prefix and no tombstone is left.
+  for (PeerId p : {a2, d}) rib_.FlushPeer(p);
+  while (rib_.SweepFlushedPeers(3)) {
+  }
+  EXPECT_EQ(rib_.Stats().prefixes, 0u);
+  EXPECT_EQ(rib_.Stats().tombstones, 0u);
+  EXPECT_EQ(OriginOf(address(1).c_str()), 0u);
+}
+
 TEST_F(RibPeersTest, AnnounceToFlushedPeerIsRefused) {
   rib_.FlushPeer(a_);
   EXPECT_FALSE(writer_
