@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "hiccups.h"
 #include "memory_latency.h"
 #include "rib/rib_bench.h"
 
@@ -39,8 +40,17 @@ int Main(int argc, char** argv) {
       "memory-latency", "ns per dependent load by working-set size: the floor under lookups");
   latency_cmd->add_flag("--huge-pages", huge_pages, "madvise(MADV_HUGEPAGE) the chain");
 
+  double hiccup_seconds = 20;
+  int hiccup_threads = 0;
+  auto* hiccups_cmd = app.add_subcommand(
+      "hiccups", "gaps a spinning thread sees, with steal time: the floor under slowest lookups");
+  hiccups_cmd->add_option("--seconds", hiccup_seconds, "duration")->capture_default_str();
+  hiccups_cmd->add_option("--threads", hiccup_threads, "spinning threads (0: one per CPU)")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   if (latency_cmd->parsed()) return ribflow::bench::RunMemoryLatency(huge_pages);
+  if (hiccups_cmd->parsed()) return ribflow::bench::RunHiccups(hiccup_seconds, hiccup_threads);
 
   auto split = [](const std::string& s) {
     std::vector<std::string> out;

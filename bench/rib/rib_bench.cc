@@ -14,6 +14,7 @@
 #include <random>
 #include <thread>
 
+#include "hiccups.h"
 #include "rib/global_lock_rib.h"
 #if defined(RIBFLOW_MIMALLOC)
 #include <mimalloc.h>
@@ -165,6 +166,7 @@ struct RibflowImpl {
   void SetExporter(ReaderContext& c, const IpAddress& e) { c.hints.exporter = e; }
   void Quiesce() { rib.epochs().Drain(); }
   size_t prefixes() const { return rib.Stats().prefixes; }
+  size_t tombstones() const { return rib.Stats().tombstones; }
 };
 
 struct GlobalLockImpl {
@@ -197,25 +199,29 @@ struct GlobalLockImpl {
   void SetExporter(ReaderContext& c, const IpAddress& e) { c.exporter = e; }
   void Quiesce() {}
   size_t prefixes() const { return rib.prefixes(); }
+  size_t tombstones() const { return 0; }
 };
 
 // --- phases --------------------------------------------------------------------------------
 
-struct Row {
-  std::string impl;
+// Figures measured once per implementation (load and flush), repeated in each of its rows.
+struct ImplFigures {
   size_t routes = 0, prefixes = 0;
-  int peers = 0, writers = 0, readers = 0;
-  double lookups_per_s = 0, p50 = 0, p99 = 0, p999 = 0, max = 0, writes_per_s = 0;
-  double insert_ns_per_route = 0, bytes_per_route = 0, flush_ms = 0, flush_max_lookup_us = 0;
-  double flush_hidden_ms = 0, idle_max_lookup_us = 0, flush_lookup_p999_ns = 0;
+  double insert_ns_per_route = 0, bytes_per_route = 0;
+  double flush_ms = 0, flush_max_lookup_us = 0, flush_hidden_ms = 0, flush_lookup_p999_ns = 0;
+  double idle_max_lookup_us = 0;
   long flush_reader_preemptions = 0;
+  // Hypervisor steal time (all CPUs) during the flush and during the idle window before it:
+  // what explains a slow lookup that no preemption inside the guest does.
+  int64_t flush_steal_ms = 0, idle_steal_ms = 0;
+  size_t flush_tombstones = 0;  // dead route slots the flush left in place (ribflow)
 };
 
-struct ImplFigures {
-  double insert_ns_per_route = 0, bytes_per_route = 0, flush_ms = 0, flush_max_lookup_us = 0;
-  double flush_hidden_ms = 0, idle_max_lookup_us = 0, flush_lookup_p999_ns = 0;
-  long flush_reader_preemptions = 0;
-  size_t routes = 0, prefixes = 0;
+struct Row {
+  std::string impl;
+  int peers = 0, writers = 0, readers = 0;
+  double lookups_per_s = 0, p50 = 0, p99 = 0, p999 = 0, max = 0, writes_per_s = 0;
+  ImplFigures f;
 };
 
 template <typename Impl>
@@ -253,14 +259,7 @@ class Runner {
     std::vector<Row> rows;
     for (int writers : config_.writers) rows.push_back(Concurrent(*impl, writers, f));
     Flush(*impl, &f);
-    for (Row& r : rows) {
-      r.flush_ms = f.flush_ms;
-      r.flush_max_lookup_us = f.flush_max_lookup_us;
-      r.flush_hidden_ms = f.flush_hidden_ms;
-      r.idle_max_lookup_us = f.idle_max_lookup_us;
-      r.flush_lookup_p999_ns = f.flush_lookup_p999_ns;
-      r.flush_reader_preemptions = f.flush_reader_preemptions;
-    }
+    for (Row& r : rows) r.f = f;
     impl.reset();
     ReleaseFreeMemory();
     return rows;
@@ -389,8 +388,6 @@ class Runner {
     for (uint64_t wcount : writes) total_writes += wcount;
     Row row;
     row.impl = Impl::kName;
-    row.routes = f.routes;
-    row.prefixes = f.prefixes;
     row.peers = config_.peers;
     row.writers = writers;
     row.readers = config_.readers;
@@ -400,8 +397,7 @@ class Runner {
     row.p999 = all.Percentile(0.999) * ns_per_tick_;
     row.max = all.max() * ns_per_tick_;
     row.writes_per_s = total_writes / elapsed;
-    row.insert_ns_per_route = f.insert_ns_per_route;
-    row.bytes_per_route = f.bytes_per_route;
+    row.f = f;
     Progress(fmt::format("{}: writers={} p50={:.0f}ns p99={:.0f}ns writes/s={:.0f}", Impl::kName,
                          writers, row.p50, row.p99, row.writes_per_s));
     return row;
@@ -426,7 +422,9 @@ class Runner {
       return worst * ns_per_tick_ / 1000.0;
     };
     window_ = true;
+    const int64_t idle_steal_before = StealMilliseconds();
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    f->idle_steal_ms = StealMilliseconds() - idle_steal_before;
     window_ = false;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     f->idle_max_lookup_us = max_in_window();
@@ -437,10 +435,13 @@ class Runner {
     }
     window_ = true;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));  // readers saw the flag
+    const int64_t steal_before = StealMilliseconds();
     const auto t0 = SteadyClock::now();
     SteadyClock::time_point hidden;
     impl.Flush(config_.peers - 1, &hidden);
     const auto t1 = SteadyClock::now();
+    f->flush_steal_ms = StealMilliseconds() - steal_before;
+    f->flush_tombstones = impl.tombstones();
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     window_ = false;
     stop_ = true;
@@ -457,9 +458,11 @@ class Runner {
     Progress(
         fmt::format("{}: flush {:.1f} ms (routes hidden after {:.3f} ms), lookups "
                     "meanwhile p99.9 {:.0f} ns, slowest {:.1f} us (idle: {:.1f} us), "
-                    "readers preempted {} times meanwhile",
+                    "readers preempted {} times meanwhile, steal time {} ms (idle: {} ms), "
+                    "{} tombstones left",
                     Impl::kName, f->flush_ms, f->flush_hidden_ms, f->flush_lookup_p999_ns,
-                    f->flush_max_lookup_us, f->idle_max_lookup_us, preemptions));
+                    f->flush_max_lookup_us, f->idle_max_lookup_us, preemptions,
+                    f->flush_steal_ms, f->idle_steal_ms, f->flush_tombstones));
     f->flush_reader_preemptions = preemptions;
   }
 
@@ -471,6 +474,7 @@ class Runner {
 };
 
 void PrintJson(const Row& r, const std::string& source, double timer_ns) {
+  const ImplFigures& f = r.f;
   std::printf(
       "%s\n",
       fmt::format(
@@ -480,11 +484,13 @@ void PrintJson(const Row& r, const std::string& source, double timer_ns) {
           "\"writes_per_s\":{:.0f},\"insert_ns_per_route\":{:.1f},\"bytes_per_route\":{:.1f},"
           "\"flush_ms\":{:.1f},\"flush_max_lookup_us\":{:.1f},\"flush_hidden_ms\":{:.3f},"
           "\"idle_max_lookup_us\":{:.1f},\"flush_lookup_p999_ns\":{:.0f},"
-          "\"flush_reader_preemptions\":{},\"timer_overhead_ns\":{:.1f}}}",
-          r.impl, source, r.routes, r.prefixes, r.peers, r.writers, r.readers, r.lookups_per_s,
-          r.p50, r.p99, r.p999, r.max, r.writes_per_s, r.insert_ns_per_route, r.bytes_per_route,
-          r.flush_ms, r.flush_max_lookup_us, r.flush_hidden_ms, r.idle_max_lookup_us,
-          r.flush_lookup_p999_ns, r.flush_reader_preemptions, timer_ns)
+          "\"flush_reader_preemptions\":{},\"flush_steal_ms\":{},\"idle_steal_ms\":{},"
+          "\"flush_tombstones\":{},\"timer_overhead_ns\":{:.1f}}}",
+          r.impl, source, f.routes, f.prefixes, r.peers, r.writers, r.readers, r.lookups_per_s,
+          r.p50, r.p99, r.p999, r.max, r.writes_per_s, f.insert_ns_per_route, f.bytes_per_route,
+          f.flush_ms, f.flush_max_lookup_us, f.flush_hidden_ms, f.idle_max_lookup_us,
+          f.flush_lookup_p999_ns, f.flush_reader_preemptions, f.flush_steal_ms, f.idle_steal_ms,
+          f.flush_tombstones, timer_ns)
           .c_str());
 }
 
@@ -500,8 +506,9 @@ void PrintTable(const std::vector<Row>& rows, const std::string& source, double 
         "%-12s %6d %5d %7d %10.0f %8.1f %8.1f %9.1f %10.0f %10.0f %9.1f %8.1f %9.1f %11.1f %10.3f "
         "%12.1f %15.0f\n",
         r.impl.c_str(), r.peers, r.readers, r.writers, r.lookups_per_s, r.p50, r.p99, r.p999, r.max,
-        r.writes_per_s, r.insert_ns_per_route, r.bytes_per_route, r.flush_ms, r.flush_max_lookup_us,
-        r.flush_hidden_ms, r.idle_max_lookup_us, r.flush_lookup_p999_ns);
+        r.writes_per_s, r.f.insert_ns_per_route, r.f.bytes_per_route, r.f.flush_ms,
+        r.f.flush_max_lookup_us, r.f.flush_hidden_ms, r.f.idle_max_lookup_us,
+        r.f.flush_lookup_p999_ns);
   }
   // Ratios between implementations, row by row (same writers count).
   for (const Row& a : rows) {
