@@ -351,12 +351,17 @@ size_t Rib::FindPosition(const RouteSet* set, uint32_t peer, uint32_t path_id, b
   return lo;
 }
 
-PrefixTrie::Cell Rib::RelockForStructure(PrefixTrie& trie, std::unique_lock<SpinLock>& stripe,
-                                         std::unique_lock<std::mutex>* trie_lock,
-                                         const uint8_t* key, int length) {
+void Rib::RelockInOrder(PrefixTrie& trie, std::unique_lock<SpinLock>& stripe,
+                        std::unique_lock<std::mutex>* trie_lock) {
   stripe.unlock();
   *trie_lock = std::unique_lock(trie.mutex());
   stripe.lock();
+}
+
+PrefixTrie::Cell Rib::RelockForStructure(PrefixTrie& trie, std::unique_lock<SpinLock>& stripe,
+                                         std::unique_lock<std::mutex>* trie_lock,
+                                         const uint8_t* key, int length) {
+  RelockInOrder(trie, stripe, trie_lock);
   return trie.FindForUpdate(key, length);
 }
 
@@ -518,18 +523,20 @@ absl::Status Rib::Writer::Announce(PeerId peer, RouteDistinguisher rd, const Pre
   const auto* old = static_cast<const RouteSet*>(cell.Load());
   std::unique_lock<std::mutex> trie_lock;
   if (old == nullptr) {
-    // A new prefix needs the trie mutex. Re-check once both are held.
-    cell = RelockForStructure(trie, stripe_lock, &trie_lock, key, length);
-    old = static_cast<const RouteSet*>(cell.Load());
+    // A new prefix needs the trie mutex. Once both are held, Insert both re-checks (another
+    // writer may have added the prefix meanwhile) and inserts, in one walk.
+    RelockInOrder(trie, stripe_lock, &trie_lock);
+    RouteSet* set = NewRouteSet(1);
+    set->routes[0] = route;
+    old = static_cast<const RouteSet*>(trie.Insert(key, length, set));
     if (old == nullptr) {
-      RouteSet* set = NewRouteSet(1);
-      set->routes[0] = route;
-      trie.Insert(key, length, set);
       stripe_lock.unlock();
       trie_lock.unlock();
       rib.peer_routes_[peer].fetch_add(1, std::memory_order_relaxed);
       return absl::OkStatus();
     }
+    FreeRouteSet(set, nullptr);  // never published
+    cell = trie.FindForUpdate(key, length);
   }
   // Tombstones hold no peer key to order by: search and copy a compacted set instead.
   RouteSet* compacted = old->tombstones != 0 ? CompactedCopy(old, rib.tombstone_peer_) : nullptr;

@@ -274,6 +274,9 @@ class Rib {
   // For a structural change (a new prefix, an emptied one) while holding the prefix's stripe:
   // takes the trie mutex in lock order (dropping and retaking the stripe) and returns the
   // prefix's cell found again, since another writer may have changed it in between.
+  // Takes the trie mutex while holding the prefix's stripe, in lock order.
+  static void RelockInOrder(PrefixTrie& trie, std::unique_lock<SpinLock>& stripe,
+                            std::unique_lock<std::mutex>* trie_lock);
   static PrefixTrie::Cell RelockForStructure(PrefixTrie& trie, std::unique_lock<SpinLock>& stripe,
                                              std::unique_lock<std::mutex>* trie_lock,
                                              const uint8_t* key, int length);
