@@ -43,7 +43,7 @@ class InternPool {
   // Returns the object equal to key, creating it if needed, with one more reference.
   const Object* Acquire(const Key& key) {
     const uint64_t hash = Traits::Hash(key);
-    Shard& shard = shards_[hash % kShards];
+    Shard& shard = ShardOf(hash);
     std::lock_guard lock(shard.mutex);
     auto it = shard.objects.find(Lookup{&key, hash});
     if (it != shard.objects.end()) {
@@ -68,7 +68,7 @@ class InternPool {
   void Release(const Object* object, uint32_t count = 1) {
     auto* o = const_cast<Object*>(object);
     if (o->refs.fetch_sub(count, std::memory_order_acq_rel) != count) return;
-    Shard& shard = shards_[o->hash % kShards];
+    Shard& shard = ShardOf(o->hash);
     {
       std::lock_guard lock(shard.mutex);
       if (o->refs.load(std::memory_order_relaxed) != 0) return;  // revived meanwhile
@@ -105,6 +105,10 @@ class InternPool {
     std::mutex mutex;
     absl::flat_hash_set<Object*, HashFn, EqFn> objects;
   };
+  // The shard comes from the hash's top bits: the hash set inside it uses the low 7 bits as
+  // its per-slot tag, and would filter almost nothing if all of a shard's entries shared them.
+  Shard& ShardOf(uint64_t hash) { return shards_[hash >> (64 - 6)]; }
+  static_assert(kShards == 64);
 
   static void FreeDeferred(void* object, void*) { Traits::Destroy(static_cast<Object*>(object)); }
 

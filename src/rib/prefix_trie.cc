@@ -148,14 +148,18 @@ TrieNode* PrefixTrie::NewNode(TrieNode* from, int add_prefix, const void* value,
       new (&to[out++]) std::atomic<const void*>(in[i].load(std::memory_order_seq_cst));
     }
   }
-  node_count_.fetch_add(1, std::memory_order_relaxed);
-  node_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  // Only structural writers (holding the mutex) create nodes: no atomic read-modify-write,
+  // whose implied full barrier would wait here for the copy's stores to drain.
+  created_nodes_.store(created_nodes_.load(std::memory_order_relaxed) + 1,
+                       std::memory_order_relaxed);
+  created_bytes_.store(created_bytes_.load(std::memory_order_relaxed) + bytes,
+                       std::memory_order_relaxed);
   return node;
 }
 
 void PrefixTrie::FreeNode(TrieNode* node) {
-  node_count_.fetch_sub(1, std::memory_order_relaxed);
-  node_bytes_.fetch_sub(node->bytes, std::memory_order_relaxed);
+  freed_nodes_.fetch_add(1, std::memory_order_relaxed);  // any thread: epoch deleters
+  freed_bytes_.fetch_add(node->bytes, std::memory_order_relaxed);
   RibFree(node);
 }
 

@@ -93,8 +93,14 @@ class PrefixTrie {
 
   int key_bytes() const { return key_bytes_; }
   size_t prefix_count() const { return prefix_count_.load(std::memory_order_relaxed); }
-  size_t node_count() const { return node_count_.load(std::memory_order_relaxed); }
-  size_t node_bytes() const { return node_bytes_.load(std::memory_order_relaxed); }
+  size_t node_count() const {
+    return created_nodes_.load(std::memory_order_relaxed) -
+           freed_nodes_.load(std::memory_order_relaxed);
+  }
+  size_t node_bytes() const {
+    return created_bytes_.load(std::memory_order_relaxed) -
+           freed_bytes_.load(std::memory_order_relaxed);
+  }
 
  private:
   TrieNode* NewNode(TrieNode* from, int add_prefix, const void* value, int remove_prefix,
@@ -113,8 +119,10 @@ class PrefixTrie {
   std::atomic<TrieNode*> root_;
   std::mutex mutex_;
   std::atomic<size_t> prefix_count_{0};
-  std::atomic<size_t> node_count_{0};
-  std::atomic<size_t> node_bytes_{0};
+  std::atomic<size_t> created_nodes_{0};  // written under mutex_ (or before sharing)
+  std::atomic<size_t> created_bytes_{0};
+  std::atomic<size_t> freed_nodes_{0};  // written from any thread
+  std::atomic<size_t> freed_bytes_{0};
 };
 
 }  // namespace ribflow
