@@ -41,8 +41,8 @@ GapStats SpinOnTheClock(double seconds) {
   getrusage(RUSAGE_THREAD, &before);
   GapStats s;
   const auto start = Clock::now();
-  const auto end = start + std::chrono::duration_cast<Clock::duration>(
-                               std::chrono::duration<double>(seconds));
+  const auto end =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   auto last = start;
   for (;;) {
     const auto now = Clock::now();

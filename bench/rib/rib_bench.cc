@@ -384,9 +384,8 @@ class Runner {
       threads.emplace_back([&, r] { ReaderLoop(impl, r, &readers[r]); });
     }
     for (int wi = 0; wi < writers; ++wi) {
-      threads.emplace_back([&, wi] {
-        WriterLoop(impl, wi % config_.peers, config_.readers + wi, &writes[wi]);
-      });
+      threads.emplace_back(
+          [&, wi] { WriterLoop(impl, wi % config_.peers, config_.readers + wi, &writes[wi]); });
     }
     const auto t0 = SteadyClock::now();
     std::this_thread::sleep_for(std::chrono::duration<double>(config_.seconds));
@@ -478,8 +477,8 @@ class Runner {
                     "readers preempted {} times meanwhile, steal time {} ms (idle: {} ms), "
                     "{} tombstones left",
                     Impl::kName, f->flush_ms, f->flush_hidden_ms, f->flush_lookup_p999_ns,
-                    f->flush_max_lookup_us, f->idle_max_lookup_us, preemptions,
-                    f->flush_steal_ms, f->idle_steal_ms, f->flush_tombstones));
+                    f->flush_max_lookup_us, f->idle_max_lookup_us, preemptions, f->flush_steal_ms,
+                    f->idle_steal_ms, f->flush_tombstones));
     f->flush_reader_preemptions = preemptions;
   }
 
