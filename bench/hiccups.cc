@@ -65,6 +65,7 @@ int RunHiccups(double seconds, int threads) {
   std::vector<GapStats> results(threads);
   const int64_t steal_before = StealMilliseconds();
   std::vector<std::thread> spinners;
+  spinners.reserve(threads);
   for (int t = 0; t < threads; ++t) {
     spinners.emplace_back([&, t] { results[t] = SpinOnTheClock(seconds); });
   }
