@@ -13,19 +13,19 @@
 namespace ribflow {
 
 Rib::Rib(Config config)
-    : config_(config),
-      tombstone_peer_(config.max_peers),
-      epochs_(config.max_threads + 1),
+    : config_(Clamped(config)),
+      tombstone_peer_(config_.max_peers),
+      epochs_(config_.max_threads + 1),
       next_hops_(&epochs_),
       attributes_(&epochs_),
       stripes_(new SpinLock[kStripes]),
-      peer_state_(new std::atomic<uint8_t>[config.max_peers + 1]()),
-      peer_router_(new std::atomic<uint32_t>[config.max_peers + 1]()),
-      peer_routes_(new std::atomic<int64_t>[config.max_peers]()),
-      peer_stale_deadline_(new std::atomic<int64_t>[config.max_peers]()),
-      peer_keys_(new PeerKey[config.max_peers]),
+      peer_state_(new std::atomic<uint8_t>[config_.max_peers + 1]()),
+      peer_router_(new std::atomic<uint32_t>[config_.max_peers + 1]()),
+      peer_routes_(new std::atomic<int64_t>[config_.max_peers]()),
+      peer_stale_deadline_(new std::atomic<int64_t>[config_.max_peers]()),
+      peer_keys_(new PeerKey[config_.max_peers]),
       routers_(new RouterSlot[kRouterSlots]),
-      sweep_mask_(new bool[config.max_peers + 1]()) {
+      sweep_mask_(new bool[config_.max_peers + 1]()) {
   owned_tables_.push_back(std::make_unique<Table>(0, &epochs_));
   global_table_ = owned_tables_.back().get();
   auto* directory = new TableDirectory;
@@ -366,13 +366,13 @@ PrefixTrie::Cell Rib::RelockForStructure(PrefixTrie& trie, std::unique_lock<Spin
 }
 
 void Rib::ReleaseBatch::AddRoute(const Route& route) {
-  if (route.next_hop != next_hop_.object) {
-    if (next_hop_.count != 0) rib_->next_hops_.Release(next_hop_.object, next_hop_.count);
+  if (route.next_hop != next_hop_.handle) {
+    if (next_hop_.count != 0) rib_->next_hops_.Release(next_hop_.handle, next_hop_.count);
     next_hop_ = {route.next_hop, 0};
   }
   ++next_hop_.count;
-  if (route.attributes != attributes_.object) {
-    if (attributes_.count != 0) rib_->attributes_.Release(attributes_.object, attributes_.count);
+  if (route.attributes != attributes_.handle) {
+    if (attributes_.count != 0) rib_->attributes_.Release(attributes_.handle, attributes_.count);
     attributes_ = {route.attributes, 0};
   }
   ++attributes_.count;
@@ -387,10 +387,10 @@ void Rib::ReleaseBatch::AddRouteSet(const RouteSet* set) {
 }
 
 void Rib::ReleaseBatch::Flush() {
-  if (next_hop_.count != 0) rib_->next_hops_.Release(next_hop_.object, next_hop_.count);
-  if (attributes_.count != 0) rib_->attributes_.Release(attributes_.object, attributes_.count);
-  next_hop_ = {};
-  attributes_ = {};
+  if (next_hop_.count != 0) rib_->next_hops_.Release(next_hop_.handle, next_hop_.count);
+  if (attributes_.count != 0) rib_->attributes_.Release(attributes_.handle, attributes_.count);
+  next_hop_ = {NextHopTable::kNone};
+  attributes_ = {nullptr};
   if (route_set_count_ != 0) {
     rib_->epochs_.RetireMany({route_sets_, route_set_count_}, &Rib::FreeRouteSet, nullptr);
   }
@@ -434,7 +434,8 @@ size_t Rib::RemoveRoutes(Table* table, bool v4, const uint8_t* key, int length, 
       Route& r = set->routes[i];
       if (!drop(r)) continue;
       released->AddRoute(r);
-      std::atomic_ref<uint32_t>(r.peer).store(tombstone_peer_, std::memory_order_relaxed);
+      std::atomic_ref<uint16_t>(r.peer).store(static_cast<uint16_t>(tombstone_peer_),
+                                              std::memory_order_relaxed);
     }
     set->tombstones = static_cast<uint32_t>(dead);
     released->AddTombstones(static_cast<int64_t>(dropped));
@@ -503,6 +504,26 @@ void Rib::Writer::LastInterned<Traits>::Reset(InternPool<Traits>& pool) {
   last_ = nullptr;
 }
 
+std::optional<NextHopTable::Index> Rib::Writer::LastNextHop::Get(NextHopTable& table,
+                                                                 const IpAddress& address) {
+  if (index_ != NextHopTable::kNone && address_ == address) {
+    table.AddRef(index_);
+    return index_;
+  }
+  const std::optional<NextHopTable::Index> index = table.Acquire(address);
+  if (!index) return std::nullopt;
+  table.AddRef(*index);  // the cache's own reference
+  Reset(table);
+  index_ = *index;
+  address_ = address;
+  return index;
+}
+
+void Rib::Writer::LastNextHop::Reset(NextHopTable& table) {
+  if (index_ != NextHopTable::kNone) table.Release(index_);
+  index_ = NextHopTable::kNone;
+}
+
 absl::Status Rib::Writer::Announce(PeerId peer, RouteDistinguisher rd, const Prefix& prefix,
                                    uint32_t path_id, const IpAddress& next_hop,
                                    const AttributesView& attributes) {
@@ -510,7 +531,13 @@ absl::Status Rib::Writer::Announce(PeerId peer, RouteDistinguisher rd, const Pre
   if (peer >= rib.config_.max_peers || !rib.PeerVisible(peer)) {
     return absl::FailedPreconditionError(absl::StrCat("peer ", peer, " is not live"));
   }
-  const Route route{peer, path_id, last_next_hop_.Get(rib.next_hops_, next_hop),
+  const std::optional<NextHopTable::Index> next_hop_index =
+      last_next_hop_.Get(rib.next_hops_, next_hop);
+  if (!next_hop_index) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("RIB next-hop table full (", NextHopTable::kCapacity, " distinct next hops)"));
+  }
+  const Route route{static_cast<uint16_t>(peer), *next_hop_index, path_id,
                     last_attributes_.Get(rib.attributes_, attributes)};
   EpochGuard guard(participant_);
   Table* table = rib.GetOrCreateTable(rd);
@@ -614,7 +641,8 @@ void Rib::Writer::ForEachRoute(const std::function<void(const RouteView&)>& visi
       const Prefix prefix{IpAddress::FromFamilyBytes(e.key, v4), e.length};
       for (const Route& r : routes) {
         if (!rib.PeerVisible(r.peer)) continue;
-        visit({table->rd, prefix, r.peer, r.path_id, r.next_hop->address, r.attributes});
+        visit({table->rd, prefix, r.peer, r.path_id, rib.next_hops_.address(r.next_hop),
+               r.attributes});
       }
     }
   }
@@ -660,7 +688,7 @@ bool Rib::Reader::Lookup(const IpAddress& address, const LookupHints& hints,
       if (router != kNoRouter && rib.peer_router_[peer].load(std::memory_order_relaxed) == router) {
         score += 2;
       }
-      if (hints.next_hop && r.next_hop->address == *hints.next_hop) score += 1;
+      if (hints.next_hop && rib.next_hops_.address(r.next_hop) == *hints.next_hop) score += 1;
       if (score > best_score) {  // strict: the first in set order wins ties
         best = &r;
         best_peer = peer;
@@ -692,7 +720,7 @@ bool Rib::Reader::Lookup(const IpAddress& address, const LookupHints& hints,
   result->prefix = Prefix{address.Masked(chosen_length), static_cast<uint8_t>(chosen_length)};
   result->peer = chosen_peer;
   result->path_id = chosen->path_id;
-  result->next_hop = chosen->next_hop->address;
+  result->next_hop = rib.next_hops_.address(chosen->next_hop);
   result->attributes = chosen->attributes;
   return true;
 }
