@@ -40,8 +40,8 @@ class InternPool {
   InternPool(const InternPool&) = delete;
   InternPool& operator=(const InternPool&) = delete;
 
-  // Returns the object equal to key, creating it if needed, with one more reference.
-  const Object* Acquire(const Key& key) {
+  // Returns the object equal to key, creating it if needed, with `count` more references.
+  const Object* Acquire(const Key& key, uint32_t count = 1) {
     const uint64_t hash = Traits::Hash(key);
     Shard& shard = ShardOf(hash);
     std::lock_guard lock(shard.mutex);
@@ -49,11 +49,11 @@ class InternPool {
     if (it != shard.objects.end()) {
       // May revive an object whose count just reached zero in Release(): Release re-checks
       // the count under this lock before removing it.
-      (*it)->refs.fetch_add(1, std::memory_order_relaxed);
+      (*it)->refs.fetch_add(count, std::memory_order_relaxed);
       return *it;
     }
     Object* object = Traits::Create(key, hash);
-    object->refs.store(1, std::memory_order_relaxed);
+    object->refs.store(count, std::memory_order_relaxed);
     shard.objects.insert(object);
     live_.fetch_add(1, std::memory_order_relaxed);
     return object;

@@ -7,12 +7,12 @@ NextHopTable::NextHopTable(EpochDomain* epochs)
       addresses_(new IpAddress[kCapacity]),
       refs_(new std::atomic<uint32_t>[kCapacity]()) {}
 
-std::optional<NextHopTable::Index> NextHopTable::Acquire(const IpAddress& address) {
+std::optional<NextHopTable::Index> NextHopTable::Acquire(const IpAddress& address, uint32_t count) {
   std::lock_guard lock(mutex_);
   if (auto it = indexes_.find(address); it != indexes_.end()) {
     // May revive an index whose count just reached zero in Release(): Release re-checks the
     // count under this lock before letting it go.
-    refs_[it->second].fetch_add(1, std::memory_order_relaxed);
+    refs_[it->second].fetch_add(count, std::memory_order_relaxed);
     return it->second;
   }
   Index index;
@@ -27,7 +27,7 @@ std::optional<NextHopTable::Index> NextHopTable::Acquire(const IpAddress& addres
   // No reader holds this index: it is new, or its grace period is over. Readers reach it
   // only through a route set published after this (with release semantics).
   addresses_[index] = address;
-  refs_[index].store(1, std::memory_order_relaxed);
+  refs_[index].store(count, std::memory_order_relaxed);
   indexes_.emplace(address, index);
   live_.fetch_add(1, std::memory_order_relaxed);
   return index;

@@ -32,8 +32,8 @@ class NextHopTable {
   NextHopTable(const NextHopTable&) = delete;
   NextHopTable& operator=(const NextHopTable&) = delete;
 
-  // The index of `address` with one more reference; nullopt when every index is in use.
-  std::optional<Index> Acquire(const IpAddress& address);
+  // The index of `address` with `count` more references; nullopt when every index is in use.
+  std::optional<Index> Acquire(const IpAddress& address, uint32_t count = 1);
   // More references to an index the caller already holds one to.
   void AddRef(Index index, uint32_t count = 1) {
     refs_[index].fetch_add(count, std::memory_order_relaxed);

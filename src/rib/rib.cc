@@ -353,7 +353,7 @@ size_t Rib::FindPosition(const RouteSet* set, uint32_t peer, uint32_t path_id, b
 
 void Rib::RelockInOrder(PrefixTrie& trie, std::unique_lock<SpinLock>& stripe,
                         std::unique_lock<std::mutex>* trie_lock) {
-  stripe.unlock();
+  if (stripe.owns_lock()) stripe.unlock();
   *trie_lock = std::unique_lock(trie.mutex());
   stripe.lock();
 }
@@ -491,8 +491,7 @@ const typename Traits::Object* Rib::Writer::LastInterned<Traits>::Get(
     pool.AddRef(last_);
     return last_;
   }
-  const typename Traits::Object* interned = pool.Acquire(key);
-  pool.AddRef(interned);  // the cache's own reference
+  const typename Traits::Object* interned = pool.Acquire(key, 2);  // the route's and ours
   Reset(pool);
   last_ = interned;
   return interned;
@@ -510,9 +509,8 @@ std::optional<NextHopTable::Index> Rib::Writer::LastNextHop::Get(NextHopTable& t
     table.AddRef(index_);
     return index_;
   }
-  const std::optional<NextHopTable::Index> index = table.Acquire(address);
+  const std::optional<NextHopTable::Index> index = table.Acquire(address, 2);  // route's, ours
   if (!index) return std::nullopt;
-  table.AddRef(*index);  // the cache's own reference
   Reset(table);
   index_ = *index;
   address_ = address;
@@ -545,13 +543,21 @@ absl::Status Rib::Writer::Announce(PeerId peer, RouteDistinguisher rd, const Pre
   const uint8_t* key = prefix.address.family_bytes();
   const int length = prefix.length;
 
-  std::unique_lock stripe_lock(rib.StripeFor(table, key, length));
-  PrefixTrie::Cell cell = trie.FindForUpdate(key, length);
-  const auto* old = static_cast<const RouteSet*>(cell.Load());
+  std::unique_lock stripe_lock(rib.StripeFor(table, key, length), std::defer_lock);
   std::unique_lock<std::mutex> trie_lock;
+  // Peek without a lock (we are pinned): an existing prefix is found again under its stripe,
+  // cheaply if its node was not replaced meanwhile; a new one takes the trie mutex first, as
+  // the lock order wants, without a stripe round trip before it.
+  PrefixTrie::Cell cell = trie.FindForUpdate(key, length);
+  const RouteSet* old = nullptr;
+  if (cell.Load() != nullptr) {
+    stripe_lock.lock();
+    cell = trie.Refresh(cell, key, length);
+    old = static_cast<const RouteSet*>(cell.Load());
+  }
   if (old == nullptr) {
-    // A new prefix needs the trie mutex. Once both are held, Insert both re-checks (another
-    // writer may have added the prefix meanwhile) and inserts, in one walk.
+    // A new prefix (or one removed since the peek) needs the trie mutex. Once both are held,
+    // Insert both re-checks (another writer may have added it meanwhile) and inserts.
     RelockInOrder(trie, stripe_lock, &trie_lock);
     RouteSet* set = NewRouteSet(1);
     set->routes[0] = route;
@@ -559,7 +565,7 @@ absl::Status Rib::Writer::Announce(PeerId peer, RouteDistinguisher rd, const Pre
     if (old == nullptr) {
       stripe_lock.unlock();
       trie_lock.unlock();
-      rib.peer_routes_[peer].fetch_add(1, std::memory_order_relaxed);
+      rib.AddPeerRoutes(peer, 1);
       return absl::OkStatus();
     }
     FreeRouteSet(set, nullptr);  // never published
@@ -591,7 +597,7 @@ absl::Status Rib::Writer::Announce(PeerId peer, RouteDistinguisher rd, const Pre
     set->routes[pos] = route;
     trie.StoreAt(cell, key, length, set);
     stripe_lock.unlock();
-    rib.peer_routes_[peer].fetch_add(1, std::memory_order_relaxed);
+    rib.AddPeerRoutes(peer, 1);
   }
   if (compacted != nullptr) {
     FreeRouteSet(compacted, nullptr);  // never published
@@ -615,7 +621,7 @@ bool Rib::Writer::Withdraw(PeerId peer, RouteDistinguisher rd, const Prefix& pre
           /*tombstone=*/false, &released) == 0) {
     return false;
   }
-  rib.peer_routes_[peer].fetch_sub(1, std::memory_order_relaxed);
+  rib.AddPeerRoutes(peer, -1);
   return true;
 }
 

@@ -289,7 +289,7 @@ class Rib {
   // For a structural change (a new prefix, an emptied one) while holding the prefix's stripe:
   // takes the trie mutex in lock order (dropping and retaking the stripe) and returns the
   // prefix's cell found again, since another writer may have changed it in between.
-  // Takes the trie mutex while holding the prefix's stripe, in lock order.
+  // Takes the trie mutex, then the prefix's stripe (dropping it first if held): lock order.
   static void RelockInOrder(PrefixTrie& trie, std::unique_lock<SpinLock>& stripe,
                             std::unique_lock<std::mutex>* trie_lock);
   static PrefixTrie::Cell RelockForStructure(PrefixTrie& trie, std::unique_lock<SpinLock>& stripe,
@@ -353,6 +353,12 @@ class Rib {
   const Config config_;
   // The peer id of a tombstone: one past the last real id, its state forever kFree.
   const uint32_t tombstone_peer_;
+  // Only the peer's writer changes its count (one thread at a time per peer, see above), so a
+  // plain load and store do, without the full barrier of an atomic increment.
+  void AddPeerRoutes(PeerId peer, int64_t delta) {
+    peer_routes_[peer].store(peer_routes_[peer].load(std::memory_order_relaxed) + delta,
+                             std::memory_order_relaxed);
+  }
   EpochDomain epochs_;
   NextHopTable next_hops_;
   InternPool<InternedAttributes> attributes_;
