@@ -426,18 +426,25 @@ size_t Rib::RemoveRoutes(Table* table, bool v4, const uint8_t* key, int length, 
     if (dropped == 0) return 0;
   }
   const size_t dead = dropped + old->tombstones;
-  if (tombstone && dead * 2 <= old->size) {
+  // Releasing references may free objects: never under the stripe. So the routes tombstoned
+  // in place are kept aside first, and a set with more of them than that is copied instead.
+  constexpr size_t kMaxInPlace = 16;
+  if (tombstone && dead * 2 <= old->size && dropped <= kMaxInPlace) {
     // Readers skip these routes already (their peer is flushing) and read nothing past the
     // peer id, so overwriting it is the whole removal; the set stays published.
+    Route removed[kMaxInPlace];
+    size_t n = 0;
     auto* set = const_cast<RouteSet*>(old);
     for (uint32_t i = 0; i < set->size; ++i) {
       Route& r = set->routes[i];
       if (!drop(r)) continue;
-      released->AddRoute(r);
+      removed[n++] = r;
       std::atomic_ref<uint16_t>(r.peer).store(static_cast<uint16_t>(tombstone_peer_),
                                               std::memory_order_relaxed);
     }
     set->tombstones = static_cast<uint32_t>(dead);
+    stripe_lock.unlock();
+    for (size_t i = 0; i < n; ++i) released->AddRoute(removed[i]);
     released->AddTombstones(static_cast<int64_t>(dropped));
     return dropped;
   }

@@ -286,12 +286,12 @@ class Rib {
   Table* GetOrCreateTable(RouteDistinguisher rd);
   // Writers of one prefix serialize on its stripe. Lock order: trie mutex, then stripe.
   SpinLock& StripeFor(const Table* table, const uint8_t* key, int length);
-  // For a structural change (a new prefix, an emptied one) while holding the prefix's stripe:
-  // takes the trie mutex in lock order (dropping and retaking the stripe) and returns the
-  // prefix's cell found again, since another writer may have changed it in between.
   // Takes the trie mutex, then the prefix's stripe (dropping it first if held): lock order.
   static void RelockInOrder(PrefixTrie& trie, std::unique_lock<SpinLock>& stripe,
                             std::unique_lock<std::mutex>* trie_lock);
+  // For a structural change (a new prefix, an emptied one) while holding the prefix's stripe:
+  // takes the trie mutex in lock order (dropping and retaking the stripe) and returns the
+  // prefix's cell found again, since another writer may have changed it in between.
   static PrefixTrie::Cell RelockForStructure(PrefixTrie& trie, std::unique_lock<SpinLock>& stripe,
                                              std::unique_lock<std::mutex>* trie_lock,
                                              const uint8_t* key, int length);
