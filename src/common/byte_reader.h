@@ -54,7 +54,9 @@ class ByteReader {
     return true;
   }
   bool ReadU64(uint64_t* out) {
-    uint32_t high, low;
+    // Initialized although both reads succeed: g++ 12 cannot see it once inlined into a chain of
+    // reads and fails -Werror=maybe-uninitialized.
+    uint32_t high = 0, low = 0;
     if (remaining() < 8) return false;
     ReadU32(&high);
     ReadU32(&low);
