@@ -679,8 +679,12 @@ class UpdateParser {
   // address is preceded by an 8-byte route distinguisher, zero by RFC 4364/4659, skipped.
   // IPv4 routes with IPv6 next hops (RFC 8950) are accepted the same way.
   bool ReadMpNextHop(ByteReader in, NlriEncoding encoding) {
-    const size_t rd = encoding == NlriEncoding::kVpn ? kRouteDistinguisherSize : 0;
     const size_t length = in.remaining();
+    // A VPN next hop carries an 8-byte zero RD before the address (RFC 4364, RFC 8950), but
+    // exporters also send the bare address: 16 bytes of IPv6 for VPNv4 in pmacct's capture
+    // 208 (and tshark flags them too). Both are read: the length tells which.
+    const bool bare = length == 4 || length == 16 || length == 32;
+    const size_t rd = encoding == NlriEncoding::kVpn && !bare ? kRouteDistinguisherSize : 0;
     uint8_t bytes[16];
     if (length == rd + 4) {
       uint32_t address;
@@ -799,14 +803,19 @@ class UpdateParser {
     if (attribute_list_broken_) return;
     const bool nlri_field_used = !nlri_field_empty_;
     if (!nlri_field_used && !seen_[uint8_t(AttributeType::kMpReachNlri)]) return;
-    RequireAttribute(AttributeType::kOrigin, "ORIGIN missing");
-    RequireAttribute(AttributeType::kAsPath, "AS_PATH missing");
-    if (nlri_field_used) RequireAttribute(AttributeType::kNextHop, "NEXT_HOP missing");
+    RequireAttribute(AttributeType::kOrigin, ErrorAction::kTreatAsWithdraw, "ORIGIN missing");
+    RequireAttribute(AttributeType::kAsPath, ErrorAction::kTreatAsWithdraw, "AS_PATH missing");
+    // A collector departs from RFC 7606 here: FRR's BMP Loc-RIB (RFC 9069) monitoring sends
+    // IPv4 routes without NEXT_HOP (pmacct's captures 205, 206 and 208). Withdrawing them would
+    // hide routes the router holds, so they are kept, without a next hop, and counted.
+    if (nlri_field_used) {
+      RequireAttribute(AttributeType::kNextHop, ErrorAction::kAttributeDiscard, "NEXT_HOP missing");
+    }
   }
-  void RequireAttribute(AttributeType type, const char* problem) {
+  void RequireAttribute(AttributeType type, ErrorAction action, const char* problem) {
     if (seen_[uint8_t(type)]) return;
-    Report(ErrorKind::kMissingWellKnownAttribute, ErrorAction::kTreatAsWithdraw, attributes_offset_,
-           uint8_t(type), problem);
+    Report(ErrorKind::kMissingWellKnownAttribute, action, attributes_offset_, uint8_t(type),
+           problem);
   }
 
   // RFC 4724 section 2: an UPDATE with nothing in it (IPv4 unicast), or with only an

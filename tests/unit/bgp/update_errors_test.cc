@@ -124,7 +124,19 @@ TEST(UpdateErrorsTest, MalformedRouteAttributesMakeTheRoutesWithdrawn) {
   }
 }
 
-TEST(UpdateErrorsTest, MissingWellKnownAttributesMakeTheRoutesWithdrawn) {
+TEST(UpdateErrorsTest, MissingNextHopKeepsTheRoutesAndIsCounted) {
+  // FRR's BMP Loc-RIB sends IPv4 routes without NEXT_HOP: a collector keeps them.
+  const Update update = Decode(
+      UpdateMessage({}, Cat({OriginAttribute(Origin::kIgp), AsPathAttribute({Seq({64500})})}),
+                    PrefixNlri("203.0.113.0/24")));
+  EXPECT_EQ(update.action, ErrorAction::kAttributeDiscard);
+  ASSERT_EQ(Kinds(update), std::vector<ErrorKind>{ErrorKind::kMissingWellKnownAttribute});
+  EXPECT_EQ(update.errors[0].attribute_type, uint8_t(AttributeType::kNextHop));
+  EXPECT_EQ(update.announced, std::vector<Nlri>{Ipv4Route("203.0.113.0/24")});
+  EXPECT_TRUE(update.withdrawn.empty());
+}
+
+TEST(UpdateErrorsTest, MissingOriginOrAsPathMakesTheRoutesWithdrawn) {
   const Bytes origin = OriginAttribute(Origin::kIgp);
   const Bytes as_path = AsPathAttribute({Seq({64500})});
   const Bytes next_hop = NextHopAttribute("192.0.2.1");
@@ -132,7 +144,6 @@ TEST(UpdateErrorsTest, MissingWellKnownAttributesMakeTheRoutesWithdrawn) {
   const std::pair<Bytes, AttributeType> cases[] = {
       {UpdateMessage({}, Cat({as_path, next_hop}), nlri), AttributeType::kOrigin},
       {UpdateMessage({}, Cat({origin, next_hop}), nlri), AttributeType::kAsPath},
-      {UpdateMessage({}, Cat({origin, as_path}), nlri), AttributeType::kNextHop},
       {UpdateMessage({},
                      Cat({MpReachAttribute(Afi::kIpv6, Safi::kUnicast, AddressBytes("2001:db8::1"),
                                            PrefixNlri("2001:db8::/32")),
@@ -295,11 +306,9 @@ TEST(UpdateErrorsTest, UnparsableStructureDiscardsTheMessage) {
                           base}),
                      {}),
        ErrorKind::kMalformedMpReach},
-      {"vpn next hop without route distinguisher",
+      {"vpn next hop of no known length",
        UpdateMessage(
-           {},
-           Cat({MpReachAttribute(Afi::kIpv4, Safi::kMplsVpn, AddressBytes("192.0.2.1"), {}), base}),
-           {}),
+           {}, Cat({MpReachAttribute(Afi::kIpv4, Safi::kMplsVpn, Bytes(13, 0), {}), base}), {}),
        ErrorKind::kMalformedMpReach},
       {"mp_unreach header cut short",
        UpdateMessage({}, Attribute(kOptionalNonTransitive, AttributeType::kMpUnreachNlri, {0, 2}),

@@ -194,6 +194,15 @@ TEST(UpdateNlriTest, Vpnv4RoutesCarryLabelAndRouteDistinguisher) {
   EXPECT_EQ(update.mp_next_hop, Ip("192.0.2.1"));
 }
 
+// Seen in pmacct's capture 208: VPNv4 routes whose IPv6 next hop comes without the zero RD.
+TEST(UpdateNlriTest, VpnNextHopWithoutRouteDistinguisherIsRead) {
+  const RouteDistinguisher rd = 0x0000fde800000064ull;  // 65000:100
+  const Update update = DecodeOk(Announce(Afi::kIpv4, Safi::kMplsVpn, AddressBytes("2001:db8::1"),
+                                          LabeledNlri("10.2.0.0/16", {299776}, rd)));
+  EXPECT_EQ(update.announced.size(), 1u);
+  EXPECT_EQ(update.mp_next_hop, Ip("2001:db8::1"));
+}
+
 TEST(UpdateNlriTest, Vpnv6RoutesWithGlobalAndLinkLocalNextHops) {
   const RouteDistinguisher rd = 0x00010a0000010001ull;  // 10.0.0.1:1
   const Update update = DecodeOk(Announce(Afi::kIpv6, Safi::kMplsVpn,
