@@ -398,4 +398,12 @@ inline Bytes ExtendedOpenMessage(uint16_t my_as, uint16_t hold_time, std::string
   return Message(MessageType::kOpen, body);
 }
 
+// Session options the UPDATE tests decode with.
+inline SessionOptions FourOctet() {
+  SessionOptions options;
+  options.four_octet_as = true;
+  return options;
+}
+inline const SessionOptions kTwoOctet{};
+
 }  // namespace ribflow::bgp::testing

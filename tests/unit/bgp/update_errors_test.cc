@@ -13,13 +13,6 @@ namespace {
 
 using namespace testing;
 
-SessionOptions FourOctet() {
-  SessionOptions options;
-  options.four_octet_as = true;
-  return options;
-}
-const SessionOptions kTwoOctet{};
-
 Update Decode(const Bytes& message, const SessionOptions& options = FourOctet()) {
   Update update;
   EXPECT_EQ(DecodeUpdate(message, options, &update), update.action);

@@ -14,13 +14,6 @@ namespace {
 
 using namespace testing;
 
-SessionOptions FourOctet() {
-  SessionOptions options;
-  options.four_octet_as = true;
-  return options;
-}
-const SessionOptions kTwoOctet{};
-
 std::string Errors(const Update& update) {
   std::string text;
   for (const DecodeError& error : update.errors) text += error.ToString() + "; ";
