@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "bgp/message.h"
 #include "common/byte_reader.h"
 #include "fmt/format.h"
 
@@ -9,11 +10,6 @@ namespace ribflow::bmp {
 namespace {
 
 // RFC 4271 section 4.1: a 16-byte marker of all ones, a 2-byte length, a 1-byte type.
-constexpr size_t kBgpMarkerLength = 16;
-constexpr size_t kBgpHeaderLength = 19;
-constexpr uint8_t kBgpOpen = 1;
-constexpr uint8_t kBgpUpdate = 2;
-constexpr uint8_t kBgpNotification = 3;
 
 // Decodes one message through one ByteReader over all of it, so that every error offset is an
 // offset into the message. One member function per message type and TLV, in RFC order.
@@ -157,29 +153,36 @@ class Decoder {
     return IpAddress::FromV6(bytes);
   }
 
-  // A BGP message at the reader, framed by the length in its own header. Only what BMP relies
-  // on is checked (marker, length, type); src/bgp/ decodes the rest.
-  Error BgpMessage(uint8_t expected_type, std::string_view field, std::span<const uint8_t>* out) {
+  // A BGP message at the reader, framed by the length in its own header, which bgp::DecodeHeader
+  // checks (marker, type, length within the type's limits); src/bgp/ decodes the rest.
+  Error BgpMessage(bgp::MessageType expected_type, std::string_view field,
+                   std::span<const uint8_t>* out) {
     const size_t start = reader_.offset();
-    ByteReader header = reader_;  // a look ahead: the message is consumed whole below
-    std::span<const uint8_t> marker;
-    uint16_t length;
-    uint8_t type;
-    if (!header.ReadBytes(kBgpMarkerLength, &marker) || !header.ReadU16(&length) ||
-        !header.ReadU8(&type)) {
-      return Fail(ErrorKind::kTruncated, start, field);
+    bgp::MessageHeader header;
+    // BMP does not say whether the session negotiated RFC 8654 extended messages: allow them.
+    if (auto error = bgp::DecodeHeader(reader_.rest(), /*extended_message=*/true, &header)) {
+      return Fail(BgpHeaderErrorKind(error->kind), start + error->offset, field);
     }
-    if (!std::all_of(marker.begin(), marker.end(), [](uint8_t b) { return b == 0xff; })) {
-      return Fail(ErrorKind::kBadBgpMarker, start, field);
+    if (header.type != expected_type) {
+      return Fail(ErrorKind::kBadBgpType, start + bgp::kMarkerSize + 2, field);
     }
-    if (length < kBgpHeaderLength || length > reader_.remaining()) {
-      return Fail(ErrorKind::kBadBgpLength, start + kBgpMarkerLength, field);
+    if (header.length > reader_.remaining()) {
+      return Fail(ErrorKind::kBadBgpLength, start + bgp::kMarkerSize, field);
     }
-    if (type != expected_type) {
-      return Fail(ErrorKind::kBadBgpType, start + kBgpMarkerLength + 2, field);
-    }
-    reader_.ReadBytes(length, out);
+    reader_.ReadBytes(header.length, out);
     return Ok();
+  }
+  static ErrorKind BgpHeaderErrorKind(bgp::ErrorKind kind) {
+    switch (kind) {
+      case bgp::ErrorKind::kTruncated:
+        return ErrorKind::kTruncated;
+      case bgp::ErrorKind::kBadMarker:
+        return ErrorKind::kBadBgpMarker;
+      case bgp::ErrorKind::kBadMessageType:
+        return ErrorKind::kBadBgpType;
+      default:
+        return ErrorKind::kBadBgpLength;
+    }
   }
 
   // One TLV (RFC 7854 4.4): type (2), length (2), value; `already_read` TLVs came before it
@@ -205,7 +208,8 @@ class Decoder {
   // RFC 7854 4.6: the per-peer header, then one BGP UPDATE; then TLVs some exporters add.
   Error RouteMonitoringBody() {
     RouteMonitoring& body = out_.route_monitoring;
-    if (Error e = BgpMessage(kBgpUpdate, "BGP UPDATE", &body.update); !e.ok()) return e;
+    if (Error e = BgpMessage(bgp::MessageType::kUpdate, "BGP UPDATE", &body.update); !e.ok())
+      return e;
     while (!reader_.empty()) {
       if (Error e = NextTlv("TLV after the BGP UPDATE", &body.tlvs); !e.ok()) return e;
     }
@@ -284,7 +288,8 @@ class Decoder {
     switch (body.reason) {
       case PeerDownReason::kLocalNotification:
       case PeerDownReason::kRemoteNotification:
-        if (Error e = BgpMessage(kBgpNotification, "BGP NOTIFICATION", &body.notification);
+        if (Error e =
+                BgpMessage(bgp::MessageType::kNotification, "BGP NOTIFICATION", &body.notification);
             !e.ok()) {
           return e;
         }
@@ -324,8 +329,11 @@ class Decoder {
     body.local_address = AddressOf(out_.peer, local_address);
     // Each OPEN is as long as its own BGP header says: that is the only way to find where the
     // received OPEN and then the TLVs begin.
-    if (Error e = BgpMessage(kBgpOpen, "sent OPEN", &body.sent_open); !e.ok()) return e;
-    if (Error e = BgpMessage(kBgpOpen, "received OPEN", &body.received_open); !e.ok()) return e;
+    if (Error e = BgpMessage(bgp::MessageType::kOpen, "sent OPEN", &body.sent_open); !e.ok())
+      return e;
+    if (Error e = BgpMessage(bgp::MessageType::kOpen, "received OPEN", &body.received_open);
+        !e.ok())
+      return e;
     while (!reader_.empty()) {
       if (Error e = NextTlv("peer up information TLV", &body.tlvs); !e.ok()) return e;
       if (body.tlvs.back().type == kTlvVrfTableName && body.table_name.empty()) {
