@@ -112,6 +112,36 @@ std::optional<PeerKey> Rib::peer_key(PeerId peer) const {
   return peer_keys_[peer];
 }
 
+PeerId Rib::FindPeer(const PeerKey& key, bool revive) {
+  std::lock_guard lock(peers_mutex_);
+  const auto it = peer_ids_.find(key);
+  if (it == peer_ids_.end()) return kNoPeer;
+  if (revive) {
+    uint8_t stale = kStale;
+    peer_state_[it->second].compare_exchange_strong(stale, kLive);
+  }
+  return it->second;
+}
+
+std::vector<Rib::PeerStatus> Rib::Peers() const {
+  std::vector<PeerStatus> peers;
+  std::lock_guard lock(peers_mutex_);
+  const uint32_t high = peer_id_high_water_.load(std::memory_order_acquire);
+  for (PeerId p = 0; p < high; ++p) {
+    const uint8_t state = peer_state_[p].load(std::memory_order_acquire);
+    if (state != kLive && state != kStale) continue;
+    PeerStatus status;
+    status.id = p;
+    status.key = peer_keys_[p];
+    status.stale = state == kStale;
+    status.stale_deadline =
+        Clock::time_point(Clock::duration(peer_stale_deadline_[p].load(std::memory_order_relaxed)));
+    status.routes = peer_routes_[p].load(std::memory_order_relaxed);
+    peers.push_back(status);
+  }
+  return peers;
+}
+
 bool Rib::MarkPeerStale(PeerId peer, Clock::time_point deadline) {
   if (peer >= config_.max_peers) return false;
   peer_stale_deadline_[peer].store(deadline.time_since_epoch().count(), std::memory_order_relaxed);
@@ -336,7 +366,12 @@ size_t Rib::FindPosition(const RouteSet* set, uint32_t peer, uint32_t path_id, b
     const size_t mid = (lo + hi) / 2;
     const Route& r = set->routes[mid];
     std::strong_ordering order = std::strong_ordering::equal;
-    if (r.peer != peer) order = peer_keys_[r.peer] <=> key;
+    if (r.peer != peer) {
+      order = peer_keys_[r.peer] <=> key;
+      // The same key under two ids: a peer flushed (its routes hidden, not yet swept) and
+      // added again. Distinct sources all the same, ordered by id.
+      if (order == 0) order = r.peer <=> peer;
+    }
     if (order == 0) order = r.path_id <=> path_id;
     if (order == 0) {
       *found = true;
@@ -736,6 +771,31 @@ bool Rib::Reader::Lookup(const IpAddress& address, const LookupHints& hints,
   result->next_hop = rib.next_hops_.address(chosen->next_hop);
   result->attributes = chosen->attributes;
   return true;
+}
+
+size_t Rib::Reader::RoutesOf(const Prefix& prefix, RouteDistinguisher rd,
+                             const std::function<void(const LookupResult&)>& visit) const {
+  const Rib& rib = *rib_;
+  const Table* table = rib.FindTable(rd);
+  if (table == nullptr) return 0;
+  const auto* set = static_cast<const RouteSet*>(
+      table->trie(prefix.is_v4()).Find(prefix.address.family_bytes(), prefix.length));
+  if (set == nullptr) return 0;
+  size_t visited = 0;
+  for (uint32_t i = 0; i < set->size; ++i) {
+    const Route& r = set->routes[i];
+    const uint32_t peer = RoutePeer(r);
+    if (!rib.PeerVisible(peer)) continue;
+    LookupResult result;
+    result.prefix = prefix;
+    result.peer = peer;
+    result.path_id = r.path_id;
+    result.next_hop = rib.next_hops_.address(r.next_hop);
+    result.attributes = r.attributes;
+    visit(result);
+    ++visited;
+  }
+  return visited;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -117,6 +117,8 @@ class Rib {
   // --- Peers. Thread-safe; not on the per-route path.
   // Returns the peer with that key, reviving it if stale; kNoPeer when max_peers are in use.
   PeerId AddPeer(const PeerKey& key);
+  // The peer with that key, or kNoPeer; with `revive`, a stale peer becomes live again.
+  PeerId FindPeer(const PeerKey& key, bool revive);
   // Keeps the peer's routes visible until `deadline`, then FlushExpiredPeers() flushes it.
   bool MarkPeerStale(PeerId peer, Clock::time_point deadline);
   // Cancels a pending stale flush; false if the peer was already flushed.
@@ -131,6 +133,17 @@ class Rib {
   void FlushPeerNow(PeerId peer, size_t slot_budget = 4096);
   std::optional<PeerKey> peer_key(PeerId peer) const;
 
+  // What the API and metrics show of a visible (live or stale) peer.
+  struct PeerStatus {
+    PeerId id = kNoPeer;
+    PeerKey key;
+    bool stale = false;
+    Clock::time_point stale_deadline{};  // when stale
+    int64_t routes = 0;
+  };
+  // Every visible peer, by id. Takes the peers lock once; not on the per-route path.
+  std::vector<PeerStatus> Peers() const;
+
   class Reader {
    public:
     explicit Reader(Rib& rib);
@@ -141,6 +154,10 @@ class Rib {
     void Unpin() { participant_->Unpin(); }
     // Longest-prefix match with hints. The reader must be pinned. Allocates nothing.
     bool Lookup(const IpAddress& address, const LookupHints& hints, LookupResult* result) const;
+    // Every visible route of exactly `prefix` in table `rd`, in set order (for the API and
+    // tests, not the per-flow path). The reader must be pinned. Returns how many were visited.
+    size_t RoutesOf(const Prefix& prefix, RouteDistinguisher rd,
+                    const std::function<void(const LookupResult&)>& visit) const;
 
    private:
     const Rib* rib_;
