@@ -4,7 +4,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
-#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -198,10 +197,12 @@ absl::Status Collector::Impl::Start() {
 void Collector::Impl::Stop() {
   if (!started_) return;
   started_ = false;
-  // Close the listener and every socket on the I/O thread (asio objects are not thread-safe),
-  // wait for that, then stop the thread.
-  std::promise<void> closed;
-  asio::post(io_, [this, &closed] {
+  // Stop the I/O thread first: from then on only this thread touches the asio objects (they
+  // are not thread-safe). Closing the sockets aborts their reads; poll() runs those handlers,
+  // which mark each connection ended.
+  io_.stop();
+  io_thread_.join();
+  {
     asio::error_code ignored;
     acceptor_.close(ignored);
     std::lock_guard lock(routers_mutex_);
@@ -210,11 +211,9 @@ void Collector::Impl::Stop() {
         if (*c) (*c)->socket.close(ignored);
       }
     }
-  });
-  asio::post(io_, [&closed] { closed.set_value(); });
-  closed.get_future().wait();
-  io_.stop();
-  io_thread_.join();
+  }
+  io_.restart();
+  io_.poll();
   // Every session ends as for a disconnect; the appliers finish what is queued first.
   {
     std::lock_guard lock(routers_mutex_);

@@ -213,7 +213,11 @@ bgp::ErrorAction RouterSession::DecodeWithFallbacks(const Message& message, BmpP
       return update_.action;
     }
   }
-  if (header.is_loc_rib()) {
+  // The A flag is not always right: FRR's Loc-RIB mixes 2- and 4-octet AS paths, and
+  // pmacct's captures 205/206/208 hold a global-instance peer with the A flag clear and a
+  // 2-octet AS_PATH (tshark reads it the same way). Reading that loses routes is tried again
+  // at the other width, whatever the peer type.
+  {
     retried = true;
     bgp::SessionOptions other = options;
     other.four_octet_as = !other.four_octet_as;

@@ -11,8 +11,9 @@
 //   announced route applied through the applier thread's Rib::Writer, under the import policy.
 //   The A flag of the per-peer header, not the OPENs, says whether AS paths are 2-octet. A peer
 //   seen with no Peer Up (a capture, gobgpd's Loc-RIB) is read without ADD-PATH, and with
-//   ADD-PATH on every family if that loses routes; a Loc-RIB UPDATE that loses routes is read
-//   again with the other AS width (FRR mixes them: see docs/bmp.md).
+//   ADD-PATH on every family if that loses routes; an UPDATE that loses routes is read again
+//   with the other AS width (FRR's Loc-RIB mixes them; some exporters' A flags are wrong: see
+//   docs/bmp.md).
 // - Peer Down: the peer's routes, in every RIB kind, are flushed (hidden at once, reclaimed by
 //   the collector's sweeper in bounded steps, so a storm of Peer Downs costs little here).
 // - Statistics Report: every counter into the metrics. Route Mirroring: counted, not applied.
