@@ -153,8 +153,8 @@ void RouterSession::OnPeerUp(const Message& message) {
     peer.received = bgp::NegotiateForReceived(sent, received);
     peer.sent = bgp::NegotiateForSent(sent, received);
     peer.peer_up = true;
-  }  // else read as if no Peer Up was seen: options guessed from the first UPDATEs
-  peer.add_path_guessed = false;
+  }  // else read as if no Peer Up was seen
+  peer.add_path_flipped.fill(false);
   // The RIB may still hold this peer, stale since the router's last connection: revive it.
   for (int k = 0; k < kRibKindCount; ++k) {
     const auto kind = static_cast<RibKind>(k);
@@ -198,33 +198,29 @@ void RouterSession::OnStatistics(const Message& message) {
 bgp::ErrorAction RouterSession::DecodeWithFallbacks(const Message& message, BmpPeer& peer) {
   const PeerHeader& header = message.peer;
   const std::span<const uint8_t> bytes = message.route_monitoring.update;
-  bgp::SessionOptions options = header.adj_rib_out() ? peer.sent : peer.received;
-  if (!peer.peer_up && peer.add_path_guessed) options = WithAddPathEverywhere(options);
+  bgp::SessionOptions negotiated = header.adj_rib_out() ? peer.sent : peer.received;
   // RFC 7854 4.2: the A flag, not the OPENs, says how this message encodes AS paths (the
   // exporter may have rewritten them to 4-octet); a Loc-RIB has no A flag and is 4-octet.
-  options.four_octet_as = !header.legacy_as_path();
-  bgp::ErrorAction action = bgp::DecodeUpdate(bytes, options, &update_);
+  negotiated.four_octet_as = !header.legacy_as_path();
+  bgp::SessionOptions opposite = negotiated;
+  opposite.add_path =
+      negotiated.add_path.empty() ? WithAddPathEverywhere({}).add_path : bgp::AddPathFamilies{};
+  bool& flipped = peer.add_path_flipped[static_cast<size_t>(RibKindOf(header.rib()))];
+  const bgp::SessionOptions& first = flipped ? opposite : negotiated;
+  const bgp::ErrorAction action = bgp::DecodeUpdate(bytes, first, &update_);
   if (!LosesRoutes(action)) return action;
-  bool retried = false;
-  if (!peer.peer_up && !peer.add_path_guessed) {
-    retried = true;
-    if (!LosesRoutes(bgp::DecodeUpdate(bytes, WithAddPathEverywhere(options), &update_))) {
-      peer.add_path_guessed = true;
-      return update_.action;
-    }
+  if (!LosesRoutes(bgp::DecodeUpdate(bytes, flipped ? negotiated : opposite, &update_))) {
+    flipped = !flipped;
+    return update_.action;
   }
-  // The A flag is not always right: FRR's Loc-RIB mixes 2- and 4-octet AS paths, and
+  // The A flag is not always right either: FRR's Loc-RIB mixes 2- and 4-octet AS paths, and
   // pmacct's captures 205/206/208 hold a global-instance peer with the A flag clear and a
-  // 2-octet AS_PATH (tshark reads it the same way). Reading that loses routes is tried again
-  // at the other width, whatever the peer type.
-  {
-    retried = true;
-    bgp::SessionOptions other = options;
-    other.four_octet_as = !other.four_octet_as;
-    if (!LosesRoutes(bgp::DecodeUpdate(bytes, other, &update_))) return update_.action;
-  }
+  // 2-octet AS_PATH (tshark reads it the same way).
+  bgp::SessionOptions other_width = first;
+  other_width.four_octet_as = !other_width.four_octet_as;
+  if (!LosesRoutes(bgp::DecodeUpdate(bytes, other_width, &update_))) return update_.action;
   // No fallback helped: the first reading, its errors and outcome, is the one applied.
-  return retried ? bgp::DecodeUpdate(bytes, options, &update_) : action;
+  return bgp::DecodeUpdate(bytes, first, &update_);
 }
 
 bool RouterSession::KeepsRoute(const bgp::Nlri& route, RouteDistinguisher rd) const {

@@ -9,11 +9,12 @@
 //   previous one are flushed.
 // - Route Monitoring: the UPDATE decoded with the peer's options, then each withdrawn and
 //   announced route applied through the applier thread's Rib::Writer, under the import policy.
-//   The A flag of the per-peer header, not the OPENs, says whether AS paths are 2-octet. A peer
-//   seen with no Peer Up (a capture, gobgpd's Loc-RIB) is read without ADD-PATH, and with
-//   ADD-PATH on every family if that loses routes; an UPDATE that loses routes is read again
-//   with the other AS width (FRR's Loc-RIB mixes them; some exporters' A flags are wrong: see
-//   docs/bmp.md).
+//   The A flag of the per-peer header, not the OPENs, says whether AS paths are 2-octet.
+//   ADD-PATH is read as the Peer Up negotiated it (none without a Peer Up: a capture, gobgpd's
+//   Loc-RIB); when that loses routes and the opposite setting does not, the opposite is kept
+//   for that peer and RIB (FRR 8.4 negotiates ADD-PATH and sends no path identifiers). An
+//   UPDATE that still loses routes is read again with the other AS width (FRR's Loc-RIB mixes
+//   them; some exporters' A flags are wrong: see docs/bmp.md).
 // - Peer Down: the peer's routes, in every RIB kind, are flushed (hidden at once, reclaimed by
 //   the collector's sweeper in bounded steps, so a storm of Peer Downs costs little here).
 // - Statistics Report: every counter into the metrics. Route Mirroring: counted, not applied.
@@ -125,10 +126,14 @@ class RouterSession {
   };
   struct BmpPeer {
     uint32_t asn = 0;
-    bool peer_up = false;           // a Peer Up was seen (else options are guessed)
-    bgp::SessionOptions received;   // Adj-RIB-In, Loc-RIB
-    bgp::SessionOptions sent;       // Adj-RIB-Out
-    bool add_path_guessed = false;  // no Peer Up, and reading with ADD-PATH kept the routes
+    bool peer_up = false;          // a Peer Up was seen (else options are guessed)
+    bgp::SessionOptions received;  // Adj-RIB-In, Loc-RIB
+    bgp::SessionOptions sent;      // Adj-RIB-Out
+    // Per RIB kind: UPDATEs are read with the opposite of the negotiated ADD-PATH setting,
+    // because reading them as negotiated lost routes and the opposite did not. FRR 8.4 and
+    // gobgpd's post-policy monitoring send no path identifiers although the Peer Up shows
+    // ADD-PATH negotiated; a peer seen without Peer Up may send them.
+    std::array<bool, kRibKindCount> add_path_flipped{};
     std::array<PeerId, kRibKindCount> ids;
     BmpPeer() { ids.fill(kNoPeer); }
   };

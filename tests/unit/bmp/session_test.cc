@@ -167,6 +167,19 @@ TEST_F(SessionTest, WithoutPeerUpAddPathIsGuessedWhenPlainReadingLosesRoutes) {
   EXPECT_EQ(routes[0].path_id, 7u);
 }
 
+TEST_F(SessionTest, AddPathNegotiatedButNotSentIsReadWithoutPathIdentifiers) {
+  // FRR 8.4: the Peer Up shows ADD-PATH negotiated, the UPDATEs carry no path identifier.
+  auto session = NewSession();
+  Apply(*session, PeerUpMessage(Peer(), /*add_path=*/true));
+  Apply(*session, RouteMonitoringMessage(Peer(), Announce("203.0.113.0/24", {65010})));
+  Apply(*session, RouteMonitoringMessage(Peer(), Announce("198.51.100.0/24", {65010})));
+  ASSERT_EQ(RoutesOf("203.0.113.0/24").size(), 1u);
+  EXPECT_EQ(RoutesOf("203.0.113.0/24")[0].path_id, 0u);
+  EXPECT_EQ(RoutesOf("198.51.100.0/24").size(), 1u);
+  Apply(*session, RouteMonitoringMessage(Peer(), Withdraw("203.0.113.0/24")));
+  EXPECT_TRUE(RoutesOf("203.0.113.0/24").empty());
+}
+
 TEST_F(SessionTest, PeerDownFlushesThePeerInEveryRib) {
   auto session = NewSession();
   Apply(*session, PeerUpMessage(Peer()));
