@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <exception>
 
+#include "bmp/bmp_bench.h"
+#include "bmp/seed_scenario.h"
 #include "hiccups.h"
 #include "memory_latency.h"
 #include "rib/rib_bench.h"
@@ -48,7 +50,90 @@ int Main(int argc, char** argv) {
   hiccups_cmd->add_option("--threads", hiccup_threads, "spinning threads (0: one per CPU)")
       ->capture_default_str();
 
+  ribflow::bench::BmpBenchConfig bmp;
+  std::string collectors = "ribflow,pmbmpd";
+  auto* bmp_cmd = app.add_subcommand(
+      "bmp",
+      "BMP load generator: N routers x M peers sending a full table; ribflow and pmbmpd "
+      "ingesting it side by side");
+  bmp_cmd->add_option("--table", bmp.stream.table,
+                      "prefix table (PREFIX ASN per line, gzip ok); default: synthetic table with "
+                      "the real one's size and prefix-length distribution");
+  bmp_cmd
+      ->add_option("--prefixes", bmp.stream.prefixes,
+                   "use only this many prefixes, spread over the table (0: all)")
+      ->capture_default_str();
+  bmp_cmd->add_option("--routers", bmp.stream.routers, "routers (one TCP connection each)")
+      ->capture_default_str();
+  bmp_cmd->add_option("--peers", bmp.stream.peers, "BGP peers per router, each a full table")
+      ->capture_default_str();
+  bmp_cmd
+      ->add_option("--add-path", bmp.stream.add_path,
+                   "ADD-PATH with this many paths per prefix (0: no ADD-PATH)")
+      ->capture_default_str();
+  bmp_cmd
+      ->add_option("--prefixes-per-update", bmp.stream.prefixes_per_update,
+                   "most prefixes per UPDATE (0: pack up to 4096 bytes, as Juniper/Cisco; "
+                   "1: as FRR)")
+      ->capture_default_str();
+  bmp_cmd
+      ->add_option("--churn", bmp.stream.churn,
+                   "per peer, after the dump: prefixes re-announced with changed attributes "
+                   "or withdrawn")
+      ->capture_default_str();
+  bmp_cmd
+      ->add_option("--withdraw-percent", bmp.stream.withdraw_percent,
+                   "share of churn events that withdraw")
+      ->capture_default_str();
+  bmp_cmd
+      ->add_option("--flaps", bmp.stream.flaps,
+                   "per router, at the end: Peer Down + Peer Up + re-dump, peers in turn")
+      ->capture_default_str();
+  bmp_cmd->add_option("--seed", bmp.stream.seed, "random seed")->capture_default_str();
+  bmp_cmd->add_flag("--verify", bmp.verify,
+                    "decode the stream with ribflow's codec and check what it carries");
+  bmp_cmd->add_option("--target", bmp.target, "send to ADDR:PORT (a loopback address)");
+  bmp_cmd
+      ->add_option("--hold", bmp.hold_seconds,
+                   "with --target: keep the connections open this long after sending")
+      ->capture_default_str();
+  bmp_cmd->add_flag("--compare", bmp.compare,
+                    "run each collector as a child process on the stream and measure it");
+  bmp_cmd
+      ->add_option("--collectors", collectors, "comma-separated: ribflow,pmbmpd,pmbmpd-parse-only")
+      ->capture_default_str();
+  bmp_cmd->add_option("--ribflow", bmp.ribflow, "the ribflow binary")->capture_default_str();
+  bmp_cmd->add_option("--pmbmpd", bmp.pmbmpd, "the pmbmpd binary")->capture_default_str();
+  bmp_cmd->add_flag("--pmbmpd-parse-only", bmp.pmbmpd_parse_only,
+                    "run pmbmpd without a dump backend: it then keeps no RIB, only parses");
+  bmp_cmd->add_flag("--pmbmpd-dump-check", bmp.pmbmpd_dump_check,
+                    "after measuring, wait for pmbmpd's RIB dump (up to 2 min) and report how "
+                    "many routes it held");
+  bmp_cmd->add_option("--timeout", bmp.timeout_seconds, "seconds, bound on every wait")
+      ->capture_default_str();
+  bmp_cmd->add_flag("--keep-temp", bmp.keep_temp, "keep the collectors' configs and logs");
+  bmp_cmd->add_flag("--json", bmp.json, "one JSON object");
+
+  ribflow::bench::BmpSeedConfig seed;
+  auto* seed_cmd = app.add_subcommand(
+      "bmp-seed",
+      "the seed scenario in one process: routers dump full tables into the BMP collector, then "
+      "flap peers, while a thread does lookups; lookup p99 against idle, longest read gap");
+  seed_cmd->add_option("--table", seed.table, "prefix table (default: synthetic)");
+  seed_cmd->add_option("--prefixes", seed.prefixes, "use this many prefixes of the table (0: all)")
+      ->capture_default_str();
+  seed_cmd->add_option("--routers", seed.routers, "routers")->capture_default_str();
+  seed_cmd->add_option("--peers", seed.peers, "full-table peers per router")->capture_default_str();
+  seed_cmd->add_option("--flaps", seed.flaps, "peer flaps per router")->capture_default_str();
+  seed_cmd->add_option("--apply-threads", seed.apply_threads, "collector applier threads")
+      ->capture_default_str();
+  seed_cmd->add_option("--idle-seconds", seed.idle_seconds, "idle phase length")
+      ->capture_default_str();
+  seed_cmd->add_option("--seed", seed.seed, "random seed")->capture_default_str();
+  seed_cmd->add_flag("--json", seed.json, "one JSON object");
+
   CLI11_PARSE(app, argc, argv);
+  if (seed_cmd->parsed()) return ribflow::bench::RunBmpSeedScenario(seed);
   if (latency_cmd->parsed()) return ribflow::bench::RunMemoryLatency(huge_pages);
   if (hiccups_cmd->parsed()) return ribflow::bench::RunHiccups(hiccup_seconds, hiccup_threads);
 
@@ -75,6 +160,10 @@ int Main(int argc, char** argv) {
       rib.writers.push_back(std::stoi(w));
     }
     return ribflow::bench::RunRibBench(rib);
+  }
+  if (bmp_cmd->parsed()) {
+    bmp.collectors = split(collectors);
+    return ribflow::bench::RunBmpBench(bmp);
   }
   return 0;
 }

@@ -41,8 +41,9 @@ struct Chunk {
 
 // Chunks kept for reuse per connection: enough for steady streaming, not the whole queue.
 constexpr size_t kSpareChunks = 16;
-// Bytes an applier takes from one router before giving the others a turn.
-constexpr size_t kApplyTurnBytes = 4 << 20;
+// Bytes an applier takes from one router before giving the others a turn (a few ms of work):
+// bounds how long a paused router waits for its applier when several share it.
+constexpr size_t kApplyTurnBytes = 256 << 10;
 
 }  // namespace
 
@@ -350,7 +351,7 @@ void Collector::Impl::OnRead(const std::shared_ptr<Connection>& connection,
   if (error) return;
   if (full) {
     connection->metrics->read_pauses().Increment();
-    return;  // the applier resumes reading once the queue is down to half
+    return;  // the applier resumes reading once a chunk fits again
   }
   StartRead(connection);
 }
@@ -427,7 +428,11 @@ void Collector::Impl::Drain(const std::shared_ptr<Connection>& connection,
         chunk.size = 0;
         connection->spare.push_back(std::move(chunk));
       }
-      if (connection->paused && queued <= config_.queue_bytes / 2) {
+      // Resume as soon as a chunk fits again, not at some lower mark: under sustained
+      // backpressure the socket is then read at the pace the applier frees room, in small
+      // steps, and the gap between two reads stays one applier turn, never a long stall
+      // that a router would take for a dead collector.
+      if (connection->paused && queued + config_.read_chunk <= config_.queue_bytes) {
         connection->paused = false;
         resume = true;
       }

@@ -7,12 +7,14 @@
 //   soon as the kernel has bytes for it.
 // - apply_threads applier threads frame, decode and apply the queued bytes (RouterSession),
 //   each with its own Rib::Writer. A router is always served by the same applier (chosen by
-//   its address), so its messages are applied in order; several routers apply in parallel.
+//   its address), so its messages are applied in order; several routers apply in parallel,
+//   and routers sharing an applier take turns of 256 KiB.
 // - Backpressure: a router's queue holds at most queue_bytes. When it is full, its socket is
-//   not read until the applier has brought it down to half (counted in
-//   ribflow_bmp_read_pauses_total): TCP then slows the router down, which only happens when
-//   the RIB truly cannot keep up. The time between finishing a read and being ready for the
-//   next one is measured per socket (ribflow_bmp_read_gap_seconds, _max_seconds).
+//   not read until the applier has freed room for one read (counted in
+//   ribflow_bmp_read_pauses_total): TCP then slows the router down to the pace of the RIB,
+//   which only happens when the RIB truly cannot keep up, and reads go on in small steps. The time
+//   between finishing a read and being ready for the next one is measured per socket
+//   (ribflow_bmp_read_gap_seconds, _max_seconds).
 // - One housekeeping thread flushes peers whose keep time ran out, sweeps flushed peers'
 //   routes out of the RIB in bounded steps, and refreshes gauges.
 // A router is identified by its source address. A new connection from a router that is still
