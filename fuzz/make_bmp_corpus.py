@@ -125,6 +125,13 @@ def write(directory, files):
 def main():
     write(os.path.join(HERE, "corpus", "bmp_message_fuzzer"), MESSAGES)
     write(os.path.join(HERE, "corpus", "bmp_framer_fuzzer"), STREAMS)
+    # The session fuzzer takes a bare stream: whole sessions and every message type.
+    write(os.path.join(HERE, "corpus", "bmp_session_fuzzer"), {
+        "session": SESSION,
+        "every_type": ALL,
+        "session_twice": SESSION + SESSION,
+        **MESSAGES,
+    })
 
 
 if __name__ == "__main__":
