@@ -82,6 +82,13 @@ class AddPathFamilies {
     return index && (bits_ >> *index & 1u);
   }
   bool empty() const { return bits_ == 0; }
+  // Every decoded family: how a collector reads UPDATEs of a peer whose Peer Up it did not see,
+  // once reading them without path identifiers lost routes.
+  static AddPathFamilies All() {
+    AddPathFamilies all;
+    all.bits_ = uint16_t((1u << kDecodedFamilyCount) - 1);
+    return all;
+  }
   friend bool operator==(const AddPathFamilies&, const AddPathFamilies&) = default;
 
  private:

@@ -33,18 +33,6 @@ bool LosesRoutes(bgp::ErrorAction action) {
          action == bgp::ErrorAction::kDiscardMessage;
 }
 
-// Options for a peer whose Peer Up was not seen, once reading without ADD-PATH lost routes.
-bgp::SessionOptions WithAddPathEverywhere(bgp::SessionOptions options) {
-  for (bgp::Afi afi : {bgp::Afi::kIpv4, bgp::Afi::kIpv6}) {
-    for (bgp::Safi safi : {bgp::Safi::kUnicast, bgp::Safi::kMulticast, bgp::Safi::kLabeledUnicast,
-                           bgp::Safi::kMplsVpn}) {
-      options.add_path.Add(afi, safi);
-    }
-  }
-  options.add_path.Add(bgp::Afi::kL2vpn, bgp::Safi::kEvpn);
-  return options;
-}
-
 }  // namespace
 
 std::string_view RibKindName(RibKind kind) {
@@ -204,7 +192,7 @@ bgp::ErrorAction RouterSession::DecodeWithFallbacks(const Message& message, BmpP
   negotiated.four_octet_as = !header.legacy_as_path();
   bgp::SessionOptions opposite = negotiated;
   opposite.add_path =
-      negotiated.add_path.empty() ? WithAddPathEverywhere({}).add_path : bgp::AddPathFamilies{};
+      negotiated.add_path.empty() ? bgp::AddPathFamilies::All() : bgp::AddPathFamilies{};
   bool& flipped = peer.add_path_flipped[static_cast<size_t>(RibKindOf(header.rib()))];
   const bgp::SessionOptions& first = flipped ? opposite : negotiated;
   const bgp::ErrorAction action = bgp::DecodeUpdate(bytes, first, &update_);

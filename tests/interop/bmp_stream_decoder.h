@@ -34,19 +34,6 @@ namespace ribflow::interop {
 // The TCP ports the captures use for BMP (captures/ANALYSIS.txt).
 inline constexpr uint16_t kBmpPorts[] = {1790, 10179};
 
-// For a capture that lost the Peer Up: ADD-PATH on every family, as the exporter's test
-// configuration had it.
-inline bgp::SessionOptions WithAddPathEverywhere(bgp::SessionOptions options) {
-  for (bgp::Afi afi : {bgp::Afi::kIpv4, bgp::Afi::kIpv6}) {
-    for (bgp::Safi safi : {bgp::Safi::kUnicast, bgp::Safi::kMulticast, bgp::Safi::kLabeledUnicast,
-                           bgp::Safi::kMplsVpn}) {
-      options.add_path.Add(afi, safi);
-    }
-  }
-  options.add_path.Add(bgp::Afi::kL2vpn, bgp::Safi::kEvpn);
-  return options;
-}
-
 // One framed message of a stream, as DecodeBmpStream hands it over. Pointers are valid during
 // the callback only.
 struct DecodedBmpMessage {
@@ -134,7 +121,8 @@ inline std::optional<std::string> DecodeBmpStream(
         bgp::SessionOptions used = session;
         bgp::ErrorAction action = bgp::DecodeUpdate(message.route_monitoring.update, used, &update);
         if (LosesRoutes(action) && decoded.without_peer_up) {
-          used = WithAddPathEverywhere(session);
+          used = session;
+          used.add_path = bgp::AddPathFamilies::All();
           action = bgp::DecodeUpdate(message.route_monitoring.update, used, &update);
           decoded.retried_with_add_path = true;
         }
