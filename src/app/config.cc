@@ -28,8 +28,10 @@ void CheckKeys(const YAML::Node& map, const std::string& path, const std::set<st
   for (const auto& entry : map) {
     const std::string key = entry.first.as<std::string>();
     if (!known.contains(key)) {
-      throw ConfigError(Where(path.empty() ? key : path + "." + key, entry.first) +
-                        ": unknown key");
+      std::string full_key = path;
+      if (!full_key.empty()) full_key += '.';
+      full_key += key;
+      throw ConfigError(Where(full_key, entry.first) + ": unknown key");
     }
   }
 }

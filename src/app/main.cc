@@ -42,7 +42,7 @@ int RunOutlet(const std::string& config_path) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   CLI::App app{"ribflow: flow records enriched with BGP, from routers to ClickHouse"};
   app.require_subcommand(1);
   std::string config_path;
@@ -52,4 +52,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (outlet->parsed()) return RunOutlet(config_path);
   return 2;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "ribflow: %s\n", e.what());
+  return 1;
 }

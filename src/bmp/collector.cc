@@ -104,7 +104,13 @@ class Collector::Impl {
     failed_ = &metrics_.connections.Add({{"result", "failed"}});
     sessions_ = &metrics_.sessions.Add({});
   }
-  ~Impl() { Stop(); }
+  ~Impl() {
+    try {
+      Stop();
+    } catch (const std::exception& e) {  // joining a thread failed: nothing left to do
+      std::fprintf(stderr, "bmp collector: stopping: %s\n", e.what());
+    }
+  }
 
   absl::Status Start();
   void Stop();
