@@ -96,6 +96,7 @@ int RunBmpSeedScenario(const BmpSeedConfig& config) {
   std::atomic<int> phase{kDump};
   std::atomic<bool> stop{false};
   std::vector<Histogram> histograms(kPhaseCount);
+  std::vector<uint64_t> found(kPhaseCount, 0);  // lookups that found a route
   std::thread reader_thread([&] {
     ribflow::Rib::Reader reader(rib);
     LookupResult result;
@@ -104,10 +105,11 @@ int RunBmpSeedScenario(const BmpSeedConfig& config) {
       const int p = phase.load(std::memory_order_relaxed);
       reader.Pin();
       const uint64_t t0 = TimerStart();
-      reader.Lookup(addresses[i], LookupHints{}, &result);
+      const bool hit = reader.Lookup(addresses[i], LookupHints{}, &result);
       const uint64_t t1 = TimerStop();
       reader.Unpin();
       histograms[p].Add(t1 - t0);
+      found[p] += hit;
       if (++i == addresses.size()) i = 0;
     }
   });
@@ -175,12 +177,14 @@ int RunBmpSeedScenario(const BmpSeedConfig& config) {
   std::printf("  dump:  %zu routes applied in %.2f s (%.0f routes/s)\n", routes_after_dump,
               dump_seconds, dump_routes / dump_seconds);
   std::printf("  flaps: %.2f s; routes at the end %zu\n", flap_seconds, stats.routes);
-  std::printf("  %-6s %12s %10s %10s %10s %10s %12s\n", "phase", "lookups", "p50 ns", "p99 ns",
-              "p99.9 ns", "max us", "p99/idle");
+  std::printf("  %-6s %12s %8s %10s %10s %10s %10s %12s\n", "phase", "lookups", "found", "p50 ns",
+              "p99 ns", "p99.9 ns", "max us", "p99/idle");
   for (int i = 0; i < kPhaseCount; ++i) {
-    std::printf("  %-6s %12lu %10.0f %10.0f %10.0f %10.1f %12.2f\n", kPhaseNames[i],
-                static_cast<unsigned long>(histograms[i].count()), p(i, 0.5), p(i, 0.99),
-                p(i, 0.999), histograms[i].max() * ns_per_tick / 1e3, p(i, 0.99) / idle_p99);
+    const double count = static_cast<double>(std::max<uint64_t>(histograms[i].count(), 1));
+    std::printf("  %-6s %12lu %7.1f%% %10.0f %10.0f %10.0f %10.1f %12.2f\n", kPhaseNames[i],
+                static_cast<unsigned long>(histograms[i].count()), 100.0 * found[i] / count,
+                p(i, 0.5), p(i, 0.99), p(i, 0.999), histograms[i].max() * ns_per_tick / 1e3,
+                p(i, 0.99) / idle_p99);
   }
   std::printf("  longest socket read gap: %.2f ms (target <= 100 ms)\n", read_gap * 1e3);
   return 0;

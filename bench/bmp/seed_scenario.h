@@ -18,7 +18,7 @@ struct BmpSeedConfig {
   std::string table;    // "" = synthetic
   size_t prefixes = 0;  // 0 = the whole table
   int routers = 4;
-  int peers = 1;  // per router
+  int peers = 2;  // per router: a flap takes one down, the other keeps the prefixes routed
   int flaps = 2;  // per router
   int apply_threads = 1;
   double idle_seconds = 5;
