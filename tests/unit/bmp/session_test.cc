@@ -307,6 +307,33 @@ TEST_F(SessionTest, ConsumeFramesAStreamCutAtEveryByte) {
   EXPECT_EQ(session->info().messages, 3u);
 }
 
+TEST_F(SessionTest, StatisticsReportCountersBecomeGaugesPerPeerAndGoWithThePeer) {
+  auto session = NewSession();
+  Apply(*session, PeerUpMessage(Peer()));
+  testing::Bytes stats;
+  stats.U32(2);
+  stats.U16(0).U16(4).U32(17);                          // rejected prefixes: 17
+  stats.U16(9).U16(11).U16(2).U8(1).U64(123456789012);  // Adj-RIB-In routes, IPv6 unicast
+  Apply(*session, testing::PerPeerMessage(1, Peer(), stats));
+  auto gauge = [&](const std::string& stat) {
+    for (const auto& family : registry_.Collect()) {
+      if (family.name != "ribflow_bmp_statistic") continue;
+      for (const auto& metric : family.metric) {
+        for (const auto& label : metric.label) {
+          if (label.name == "stat" && label.value == stat) return metric.gauge.value;
+        }
+      }
+    }
+    return -1.0;
+  };
+  EXPECT_EQ(gauge("0"), 17);
+  EXPECT_EQ(gauge("9"), 123456789012.0);
+  testing::Bytes reason;
+  reason.U8(4);
+  Apply(*session, testing::PerPeerMessage(kPeerDown, Peer(), reason));
+  EXPECT_EQ(gauge("0"), -1);  // the peer's series are gone with it
+}
+
 TEST_F(SessionTest, ConsumeReportsAStreamErrorAndCountsIt) {
   auto session = NewSession();
   std::vector<uint8_t> bad = {9, 0, 0, 0, 6, 4};  // version 9

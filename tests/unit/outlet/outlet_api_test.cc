@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "../bgp/message_builder.h"
@@ -138,6 +140,23 @@ TEST(OutletApiTest, RoutesFromBmpAreServedByTheApi) {
   EXPECT_NE(metrics.find(R"(ribflow_bmp_routes_total{operation="announced",router="127.0.0.1"} 3)"),
             std::string::npos)
       << metrics;
+  // The exposition is valid for Prometheus (Debian's prometheus package ships promtool).
+  if (std::system("command -v promtool >/dev/null 2>&1") == 0) {
+    const std::string path = ::testing::TempDir() + "/outlet_metrics.txt";
+    FILE* file = std::fopen(path.c_str(), "w");
+    ASSERT_NE(file, nullptr);
+    std::fwrite(metrics.data(), 1, metrics.size(), file);
+    std::fclose(file);
+    const std::string command = "promtool check metrics < " + path + " 2>&1";
+    FILE* check = ::popen(command.c_str(), "r");
+    std::string output;
+    char buffer[256];
+    while (std::fgets(buffer, sizeof(buffer), check) != nullptr) output += buffer;
+    EXPECT_EQ(::pclose(check), 0) << output;
+    EXPECT_EQ(output, "");
+  } else {
+    std::printf("promtool not on PATH: exposition not checked by it\n");
+  }
   outlet.Stop();
 }
 
