@@ -20,8 +20,8 @@
 
 #include "bmp/bmp_sender.h"
 #include "bmp/bmp_verify.h"
-#include "bmp/process.h"
 #include "common/endpoint.h"
+#include "process/process.h"
 
 namespace ribflow::bench {
 namespace {
@@ -418,6 +418,11 @@ struct CollectorSpec {
   std::chrono::milliseconds stop_grace{5000};
 };
 
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 CollectorResult RunCollector(const BmpStream& stream, const BmpBenchConfig& config,
                              const CollectorSpec& spec, const std::string& dir) {
   CollectorResult result;
@@ -425,27 +430,37 @@ CollectorResult RunCollector(const BmpStream& stream, const BmpBenchConfig& conf
   result.output_path = dir + "/" + spec.name + ".out";
   const auto timeout =
       std::chrono::milliseconds(static_cast<int64_t>(config.timeout_seconds * 1000));
-  auto fail = [&](std::string why, ChildProcess* child) {
-    if (child != nullptr && !child->Alive()) why += " (" + child->ExitDescription() + ")";
-    if (child != nullptr) child->Stop(spec.stop_grace);
-    const std::string& log = spec.log_path.empty() ? result.output_path : spec.log_path;
-    const std::string tail = FileTail(log);
+  auto fail = [&](std::string why, tools::ChildProcess* child) {
+    if (child != nullptr && !child->Running()) why += " (" + child->Describe() + ")";
+    if (child != nullptr) child->Stop(SIGTERM, spec.stop_grace);
+    std::string tail;
+    if (!spec.log_path.empty()) {
+      const std::string log = ReadWholeFile(spec.log_path);
+      tail = log.substr(log.size() - std::min<size_t>(log.size(), 2000));
+    } else if (child != nullptr) {
+      tail = child->OutputTail();
+    }
     result.error = why;
-    if (!tail.empty()) result.error += "\n  end of " + log + ":\n" + tail;
+    if (!tail.empty()) result.error += "\n  end of its output:\n" + tail;
     return result;
   };
 
   const auto spawned_at = SteadyClock::now();
-  auto spawned = ChildProcess::Spawn(spec.argv, result.output_path);
-  if (!spawned.ok()) return fail(spawned.status().ToString(), nullptr);
-  std::unique_ptr<ChildProcess> child = std::move(*spawned);
+  tools::ChildProcess child_process;
+  tools::ProcessSpec process_spec;
+  process_spec.argv = spec.argv;
+  process_spec.dir = dir;
+  process_spec.name = spec.name;
+  if (std::string error; !child_process.Start(process_spec, &error)) return fail(error, nullptr);
+  tools::ChildProcess* child = &child_process;
+  result.output_path = child->stderr_path().string();
 
   // Ready: the BMP port listens (read from /proc: a test connection would count as a router).
   for (;;) {
-    if (!child->Alive()) return fail("exited while starting", child.get());
-    if (TcpListening(spec.bmp_port) && (!spec.ready || spec.ready())) break;
+    if (!child->Running()) return fail("exited while starting", child);
+    if (tools::TcpPortListening(spec.bmp_port) && (!spec.ready || spec.ready())) break;
     if (SteadyClock::now() - spawned_at > std::min(timeout, std::chrono::milliseconds(60000))) {
-      return fail("not ready after 60 s", child.get());
+      return fail("not ready after 60 s", child);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -454,27 +469,27 @@ CollectorResult RunCollector(const BmpStream& stream, const BmpBenchConfig& conf
   // listen()): the baseline is taken once the RSS has not moved for kSteadyTime, or after 10 s.
   {
     const auto settle_deadline = SteadyClock::now() + std::chrono::seconds(10);
-    uint64_t rss = ProcessStatusKib(child->pid(), "VmRSS").value_or(0);
+    uint64_t rss = tools::ProcessStatusKib(child->pid(), "VmRSS").value_or(0);
     auto steady_since = SteadyClock::now();
     while (SteadyClock::now() - steady_since < kSteadyTime &&
            SteadyClock::now() < settle_deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      if (!child->Alive()) return fail("exited while starting", child.get());
-      const uint64_t now_rss = ProcessStatusKib(child->pid(), "VmRSS").value_or(0);
+      if (!child->Running()) return fail("exited while starting", child);
+      const uint64_t now_rss = tools::ProcessStatusKib(child->pid(), "VmRSS").value_or(0);
       if (now_rss != rss) {
         rss = now_rss;
         steady_since = SteadyClock::now();
       }
     }
   }
-  const double baseline_cpu = ProcessCpuSeconds(child->pid()).value_or(0);
-  result.baseline_rss_kib = ProcessStatusKib(child->pid(), "VmRSS").value_or(0);
+  const double baseline_cpu = tools::ProcessCpuSeconds(child->pid()).value_or(0);
+  result.baseline_rss_kib = tools::ProcessStatusKib(child->pid(), "VmRSS").value_or(0);
 
   Endpoint target;
   target.address = IpAddress::FromV4(0x7f000001);
   target.port = spec.bmp_port;
   auto sender = BmpSender::Connect(stream, target, std::chrono::seconds(10));
-  if (!sender.ok()) return fail(sender.status().ToString(), child.get());
+  if (!sender.ok()) return fail(sender.status().ToString(), child);
   (*sender)->Start();
   const auto start = (*sender)->start_time();
   double cpu = baseline_cpu;
@@ -483,12 +498,12 @@ CollectorResult RunCollector(const BmpStream& stream, const BmpBenchConfig& conf
   int64_t routes = -1;
   for (;;) {
     std::this_thread::sleep_for(kPollInterval);
-    if (!child->Alive()) {
+    if (!child->Running()) {
       (*sender)->Abort();
-      return fail("exited while ingesting", child.get());
+      return fail("exited while ingesting", child);
     }
     const auto now = SteadyClock::now();
-    if (const auto c = ProcessCpuSeconds(child->pid()); c && *c > cpu) {
+    if (const auto c = tools::ProcessCpuSeconds(child->pid()); c && *c > cpu) {
       cpu = *c;
       cpu_grew_at = now;
     }
@@ -496,7 +511,7 @@ CollectorResult RunCollector(const BmpStream& stream, const BmpBenchConfig& conf
     if (sent && !(*sender)->ok()) {
       (*sender)->Wait();
       result.send = (*sender)->results();
-      return fail("sending failed", child.get());
+      return fail("sending failed", child);
     }
     done_at = spec.complete(sent, sent ? (*sender)->end_time() : now, cpu_grew_at, &routes);
     if (done_at) break;
@@ -506,23 +521,23 @@ CollectorResult RunCollector(const BmpStream& stream, const BmpBenchConfig& conf
       return fail(fmt::format("ingestion not complete after {:.0f} s (routes reported: {}, "
                               "expected {})",
                               config.timeout_seconds, routes, stream.final_routes()),
-                  child.get());
+                  child);
     }
   }
   // Measured at once: the collector is idle now (pmbmpd) or just done (ribflow).
-  result.cpu_total_seconds = ProcessCpuSeconds(child->pid()).value_or(cpu);
+  result.cpu_total_seconds = tools::ProcessCpuSeconds(child->pid()).value_or(cpu);
   result.cpu_seconds = result.cpu_total_seconds - baseline_cpu;
-  result.peak_rss_kib = ProcessStatusKib(child->pid(), "VmHWM").value_or(0);
-  result.final_rss_kib = ProcessStatusKib(child->pid(), "VmRSS").value_or(0);
+  result.peak_rss_kib = tools::ProcessStatusKib(child->pid(), "VmHWM").value_or(0);
+  result.final_rss_kib = tools::ProcessStatusKib(child->pid(), "VmRSS").value_or(0);
   (*sender)->Wait();
   result.send = (*sender)->results();
   result.send_seconds = Seconds((*sender)->end_time() - start);
   result.ingest_seconds = Seconds(*done_at - start);
   result.routes_reported = routes;
   if (spec.after) {
-    if (std::string e = spec.after(&result); !e.empty()) return fail(e, child.get());
+    if (std::string e = spec.after(&result); !e.empty()) return fail(e, child);
   }
-  child->Stop(spec.stop_grace);
+  child->Stop(SIGTERM, spec.stop_grace);
   (*sender)->Close();
   return result;
 }
@@ -535,38 +550,40 @@ bool WriteFile(const std::string& path, const std::string& text) {
 
 std::optional<CollectorSpec> RibflowSpec(const BmpStream& stream, const BmpBenchConfig& config,
                                          const std::string& dir, std::string* error) {
-  auto bmp_port = FreeTcpPort();
-  auto http_port = FreeTcpPort();
-  while (bmp_port.ok() && http_port.ok() && *http_port == *bmp_port) http_port = FreeTcpPort();
-  if (!bmp_port.ok() || !http_port.ok()) {
+  const uint16_t bmp_port = tools::FreeTcpPort();
+  uint16_t http_port = tools::FreeTcpPort();
+  while (bmp_port != 0 && http_port == bmp_port) http_port = tools::FreeTcpPort();
+  if (bmp_port == 0 || http_port == 0) {
     *error = "no free port";
     return std::nullopt;
   }
   const std::string cfg = dir + "/ribflow.yaml";
   if (!WriteFile(cfg, fmt::format("bmp:\n  listen: \"127.0.0.1:{}\"\nhttp:\n  listen: "
                                   "\"127.0.0.1:{}\"\n",
-                                  *bmp_port, *http_port))) {
+                                  bmp_port, http_port))) {
     *error = "cannot write " + cfg;
     return std::nullopt;
   }
   CollectorSpec spec;
   spec.name = "ribflow";
-  spec.argv = {config.ribflow, "outlet", "--config", cfg};
-  spec.bmp_port = *bmp_port;
-  const uint16_t http = *http_port;
+  // Absolute: the child runs in the temporary directory.
+  spec.argv = {std::filesystem::absolute(config.ribflow).string(), "outlet", "--config", cfg};
+  spec.bmp_port = bmp_port;
+  const uint16_t http = http_port;
   spec.ready = [http] {
-    auto r = HttpGet(http, "/api/v1/bmp/routers", std::chrono::seconds(2));
-    return r.ok() && r->status == 200;
+    return tools::HttpGet("127.0.0.1", http, "/api/v1/bmp/routers", std::chrono::seconds(2))
+               .status == 200;
   };
   const int64_t expected_routes = static_cast<int64_t>(stream.final_routes());
   const uint64_t expected_messages = stream.messages();
   const size_t expected_routers = stream.routers.size();
   spec.complete = [=](bool sent, SteadyClock::time_point, SteadyClock::time_point,
                       int64_t* routes) -> std::optional<SteadyClock::time_point> {
-    auto r = HttpGet(http, "/api/v1/bmp/routers", std::chrono::seconds(5));
+    const tools::HttpResponse r =
+        tools::HttpGet("127.0.0.1", http, "/api/v1/bmp/routers", std::chrono::seconds(5));
     const auto now = SteadyClock::now();
-    if (!r.ok() || r->status != 200) return std::nullopt;
-    const auto state = ParseRouters(r->body);
+    if (r.status != 200) return std::nullopt;
+    const auto state = ParseRouters(r.body);
     if (!state) return std::nullopt;
     *routes = state->routes;
     // Every message in, when the API says (flaps make the route count pass through the final
@@ -592,15 +609,10 @@ int64_t DumpEntries(const std::string& log, size_t from) {
   return std::strtoll(log.c_str() + entries + 9, nullptr, 10);
 }
 
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 std::optional<CollectorSpec> PmbmpdSpec(const BmpStream& stream, const BmpBenchConfig& config,
                                         const std::string& dir, std::string* error) {
-  auto port = FreeTcpPort();
-  if (!port.ok()) {
+  const uint16_t port = tools::FreeTcpPort();
+  if (port == 0) {
     *error = "no free port";
     return std::nullopt;
   }
@@ -614,7 +626,7 @@ std::optional<CollectorSpec> PmbmpdSpec(const BmpStream& stream, const BmpBenchC
       "bmp_daemon_ip: 127.0.0.1\n"
       "bmp_daemon_port: {}\n"
       "bmp_daemon_max_peers: {}\n",
-      dir, log, *port, stream.routers.size() + 1);
+      dir, log, port, stream.routers.size() + 1);
   // Standalone pmbmpd keeps no RIB at all unless a dump backend is configured (skip_rib in
   // pmacct's bmp_link_misc_structs): a dump file is what makes it store routes. Its first dump
   // is bmp_dump_refresh_time after the minute it started: a day, or a minute for the check.
@@ -631,7 +643,7 @@ std::optional<CollectorSpec> PmbmpdSpec(const BmpStream& stream, const BmpBenchC
   CollectorSpec spec;
   spec.name = config.pmbmpd_parse_only ? "pmbmpd-parse-only" : "pmbmpd";
   spec.argv = {config.pmbmpd, "-f", conf};
-  spec.bmp_port = *port;
+  spec.bmp_port = port;
   spec.log_path = log;
   // pmbmpd blocks its signals outside a short window before select(): when idle it only sees
   // SIGTERM with its next input. SIGKILL follows soon.

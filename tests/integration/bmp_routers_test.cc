@@ -102,7 +102,7 @@
 #include "bgp/update.h"
 #include "bmp/framer.h"
 #include "bmp/message.h"
-#include "process.h"
+#include "process/process.h"
 
 #ifndef RIBFLOW_BINARY
 #define RIBFLOW_BINARY ""
@@ -113,13 +113,13 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using integration::ChildProcess;
-using integration::HttpGet;
-using integration::ProcessSpec;
-using integration::WaitUntil;
 using ::testing::AssertionFailure;
 using ::testing::AssertionResult;
 using ::testing::AssertionSuccess;
+using tools::ChildProcess;
+using tools::HttpGet;
+using tools::ProcessSpec;
+using tools::WaitUntil;
 using Clock = std::chrono::steady_clock;
 
 constexpr char kFrrBgpd[] = "/usr/lib/frr/bgpd";
@@ -593,16 +593,6 @@ std::string StreamFacts::Summary() const {
   return out.str();
 }
 
-bgp::SessionOptions WithAddPathEverywhere(bgp::SessionOptions options) {
-  for (bgp::Afi afi : {bgp::Afi::kIpv4, bgp::Afi::kIpv6}) {
-    for (bgp::Safi safi : {bgp::Safi::kUnicast, bgp::Safi::kMulticast, bgp::Safi::kLabeledUnicast,
-                           bgp::Safi::kMplsVpn}) {
-      options.add_path.Add(afi, safi);
-    }
-  }
-  return options;
-}
-
 bool LosesRoutes(bgp::ErrorAction action) {
   return action == bgp::ErrorAction::kTreatAsWithdraw ||
          action == bgp::ErrorAction::kDiscardMessage;
@@ -714,7 +704,7 @@ StreamFacts DecodeStream(std::span<const uint8_t> bytes, const std::string& rout
             if (had_add_path) {
               other.add_path = bgp::AddPathFamilies();
             } else {
-              other = WithAddPathEverywhere(session);
+              other.add_path = bgp::AddPathFamilies::All();
             }
             if (!LosesRoutes(bgp::DecodeUpdate(bytes_of_update, other, &update))) {
               ++(had_add_path ? facts.updates_without_add_path
@@ -1024,9 +1014,9 @@ class Topology {
                         std::vector<uint16_t> gobgp_bmp_ports) {
     frr_bmp_ports_ = std::move(frr_bmp_ports);
     gobgp_bmp_ports_ = std::move(gobgp_bmp_ports);
-    injector_bgp_port_ = integration::FreeTcpPort(kInjectorAddress);
-    injector_api_port_ = integration::FreeTcpPort();
-    gobgp_api_port_ = integration::FreeTcpPort();
+    injector_bgp_port_ = tools::FreeTcpPort(kInjectorAddress);
+    injector_api_port_ = tools::FreeTcpPort();
+    gobgp_api_port_ = tools::FreeTcpPort();
     if (AssertionResult r = StartInjector(frr, gobgp); !r) return r;
     if (AssertionResult r = InjectRoutes(); !r) return r;
     if (frr) {
@@ -1077,7 +1067,7 @@ class Topology {
             : std::vector<std::string>{
                   "gobgp",          "-p",     std::to_string(gobgp_api_port_), "neighbor",
                   kInjectorAddress, "disable"};
-    const integration::CommandResult result = integration::RunCommand(command, dir_);
+    const tools::CommandResult result = tools::RunCommand(command, dir_);
     if (result.exit_status != 0) {
       return AssertionFailure() << Join(command, " ") << ": exit " << result.exit_status << "\n"
                                 << result.output;
@@ -1092,7 +1082,7 @@ class Topology {
       if (p->pid() > 0) text += p->Describe() + "\n";
     }
     auto run = [&](const std::vector<std::string>& command) {
-      text += "$ " + Join(command, " ") + "\n" + integration::RunCommand(command, dir_).output;
+      text += "$ " + Join(command, " ") + "\n" + tools::RunCommand(command, dir_).output;
     };
     run({"gobgp", "-p", std::to_string(injector_api_port_), "neighbor"});
     if (gobgp_.Running()) {
@@ -1180,7 +1170,7 @@ class Topology {
       if (!path.large_communities.empty()) {
         command.insert(command.end(), {"large-community", Join(path.large_communities)});
       }
-      const integration::CommandResult result = integration::RunCommand(command, dir_);
+      const tools::CommandResult result = tools::RunCommand(command, dir_);
       if (result.exit_status != 0) {
         return AssertionFailure() << Join(command, " ") << ": exit " << result.exit_status << "\n"
                                   << result.output;
@@ -1248,7 +1238,7 @@ class Topology {
     spec.name = name;
     std::string error;
     if (!process->Start(spec, &error)) return AssertionFailure() << name << ": " << error;
-    if (api_port != 0 && !integration::WaitForTcpPort("127.0.0.1", api_port, 15s, process)) {
+    if (api_port != 0 && !tools::WaitForTcpPort("127.0.0.1", api_port, 15s, process)) {
       return AssertionFailure() << name << " did not open its API port " << api_port << ": "
                                 << process->Describe() << "\n"
                                 << process->OutputTail();
@@ -1287,7 +1277,7 @@ StreamFacts WaitForStream(const TcpTap& tap, const std::string& router,
 
 TEST(BmpRoutersTest, FrrAndGobgpExportTheInjectedRoutesOverBmp) {
   if (const std::string missing = MissingRouters(); !missing.empty()) GTEST_SKIP() << missing;
-  integration::TempDir dir("ribflow-bmp-sink-");
+  tools::TempDir dir("ribflow-bmp-sink-");
   TcpTap frr_sink, gobgp_sink;
   std::string error;
   ASSERT_TRUE(frr_sink.Start(std::nullopt, &error)) << error;
@@ -1374,8 +1364,8 @@ class Collector {
       : name_(std::move(name)), dir_(std::move(dir)), keep_(std::move(keep)) {}
 
   AssertionResult Start() {
-    bmp_port_ = integration::FreeTcpPort();
-    http_port_ = integration::FreeTcpPort();
+    bmp_port_ = tools::FreeTcpPort();
+    http_port_ = tools::FreeTcpPort();
     const fs::path config = dir_ / (name_ + ".yaml");
     std::ostringstream yaml;
     yaml << "bmp:\n  listen: \"127.0.0.1:" << bmp_port_ << "\"\n  keep: \"" << keep_ << "\"\n"
@@ -1393,7 +1383,7 @@ class Collector {
         [&] {
           if (!process_.Running()) return true;
           return HttpGet("127.0.0.1", http_port_, "/api/v1/bmp/routers").status == 200 &&
-                 integration::TcpPortListening(bmp_port_);
+                 tools::TcpPortListening(bmp_port_);
         },
         20s, 50ms);
     if (!ready || !process_.Running()) {
@@ -1409,8 +1399,7 @@ class Collector {
     const std::optional<int> status = process_.Stop(SIGTERM, 10s);
     if (!status || !WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
       return AssertionFailure() << name_ << " on SIGTERM: "
-                                << (status ? integration::DescribeWaitStatus(*status) : "gone")
-                                << "\n"
+                                << (status ? tools::DescribeWaitStatus(*status) : "gone") << "\n"
                                 << process_.OutputTail();
     }
     return AssertionSuccess();
@@ -1418,7 +1407,7 @@ class Collector {
 
   // GET `target`; the JSON body, or nullopt with *error set (status and body included).
   std::optional<Json> Get(const std::string& target, int* status, std::string* error) const {
-    const integration::HttpResponse response = HttpGet("127.0.0.1", http_port_, target);
+    const tools::HttpResponse response = HttpGet("127.0.0.1", http_port_, target);
     *status = response.status;
     if (response.status == 0) {
       *error = name_ + " GET " + target + ": " + response.error;
@@ -1733,7 +1722,7 @@ TEST_P(CollectorTest, RibHoldsExactlyTheInjectedRoutesThroughShutdownLossAndRevi
     GTEST_SKIP() << "no ribflow binary at \"" << RibflowBinary()
                  << "\": build the ribflow target, or set RIBFLOW_BINARY";
   }
-  integration::TempDir dir("ribflow-bmp-collector-");
+  tools::TempDir dir("ribflow-bmp-collector-");
   // A flushes 3 s after a router's BMP session ends; B keeps its peers for 60 s.
   Collector a("collector-keep-3s", dir.path(), "3s");
   Collector b("collector-keep-60s", dir.path(), "60s");

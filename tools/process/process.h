@@ -1,4 +1,5 @@
-// Helpers for integration tests that run real servers as child processes on loopback.
+// Helpers for integration tests and benchmarks that run real servers (FRR, gobgpd, pmbmpd,
+// ribflow itself) as child processes on loopback.
 //
 // - TempDir: a fresh directory under $TMPDIR, removed with everything in it at destruction
 //   (kept when RIBFLOW_KEEP_TEMP is set, to read the servers' logs after a failure).
@@ -12,6 +13,7 @@
 // - HttpGet: a blocking HTTP/1.1 GET, one request per connection, returning status and body.
 // - WaitUntil: polls a condition until it holds or a deadline passes (tests assert on state,
 //   never on fixed sleeps).
+// - ProcessCpuSeconds, ProcessStatusKib: what a process used, from /proc (benchmarks).
 //
 // Threading model: a ChildProcess belongs to the thread that started it (PR_SET_PDEATHSIG
 // fires when that thread exits). The free functions are reentrant.
@@ -29,7 +31,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ribflow::integration {
+namespace ribflow::tools {
 
 class TempDir {
  public:
@@ -137,4 +139,9 @@ HttpResponse HttpGet(const std::string& host, uint16_t port, const std::string& 
 bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
                std::chrono::milliseconds interval = std::chrono::milliseconds(50));
 
-}  // namespace ribflow::integration
+// utime + stime of a process (all its threads), in seconds; nullopt if it is gone.
+std::optional<double> ProcessCpuSeconds(pid_t pid);
+// A "VmRSS"/"VmHWM"-style field of /proc/PID/status, in KiB; nullopt if absent.
+std::optional<uint64_t> ProcessStatusKib(pid_t pid, std::string_view field);
+
+}  // namespace ribflow::tools
